@@ -1,0 +1,13 @@
+/**
+ * `@kinesis-archive/local`: real local stand-ins for AWS (kinesis-mock for Kinesis, DynamoDB Local for DynamoDB and
+ * DynamoDB Streams) on free ports, and a fault-injecting proxy, for tests, demos and exploring by hand.
+ *
+ * @packageDocumentation
+ */
+export type { LocalAwsEndpoints, LocalClients } from './clients.js';
+export { createLocalClients, LOCAL_CREDENTIALS, localAwsEnv } from './clients.js';
+export { JavaNotFoundError, StandInStartError } from './errors.js';
+export { uniqueName } from './names.js';
+export { freePort } from './ports.js';
+export type { LocalAws, StartLocalAwsOptions } from './start.js';
+export { checkJava, startLocalAws } from './start.js';
