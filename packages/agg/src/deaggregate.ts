@@ -1,0 +1,379 @@
+import type { GetRecordsRecord, KinesisEventPayload, KinesisEventRecord } from '@kinesis-archive/core';
+import { shardIdOfEvent } from '@kinesis-archive/core';
+import protobuf from 'protobufjs/minimal.js';
+import { AGGREGATE_OVERHEAD, CHECKSUM_LENGTH, MAGIC } from './constants.js';
+import { InvalidAggregateError, type InvalidAggregateReason, InvalidOptionError } from './errors.js';
+import { md5, readUInt128BE, toHashKey } from './hash.js';
+
+const { Reader } = protobuf;
+
+/** A record as a consumer gets it from its own code: bytes, the partition key and (optionally) the position. */
+export interface RecordInput {
+  data: Uint8Array;
+  partitionKey: string;
+  sequenceNumber?: string | undefined;
+  /** A `Date`, or epoch seconds as Lambda gives them. */
+  approximateArrivalTimestamp?: Date | number | undefined;
+  explicitHashKey?: string | undefined;
+  shardId?: string | undefined;
+}
+
+/**
+ * What {@link deaggregate} accepts: a Lambda Kinesis event record (`event.Records[i]`), its `.kinesis` payload
+ * (base64 `data`), an AWS SDK v3 `GetRecords` record, or a plain {@link RecordInput}.
+ */
+export type DeaggregateInput = KinesisEventRecord | KinesisEventPayload | GetRecordsRecord | RecordInput;
+
+/** A user record out of {@link deaggregate}. */
+export interface DeaggregatedRecord {
+  /** The user record's partition key (the outer one for a plain record). */
+  partitionKey: string;
+  /** The user record's explicit hash key, when its producer gave one. */
+  explicitHashKey?: string | undefined;
+  /** The payload: a view into the input's bytes (no copy). */
+  data: Uint8Array;
+  /** The outer Kinesis record's sequence number. */
+  sequenceNumber?: string | undefined;
+  /** Index in the aggregate; 0 for a plain record. `(sequenceNumber, subSequenceNumber)` orders user records. */
+  subSequenceNumber: number;
+  /** Whether the record came out of a KPL aggregate. */
+  aggregated: boolean;
+  /** The outer record's arrival time (shared by the user records of one aggregate). */
+  approximateArrivalTimestamp?: Date | undefined;
+  /** The shard, from a Lambda `eventID` or the `shardId` option. */
+  shardId?: string | undefined;
+  /**
+   * Set (true) on a user record whose hash key lies outside the `hashKeyRange` option: it belongs to another
+   * shard (written before a reshard). It is still returned; see {@link DeaggregateOptions.onOutOfRange}.
+   */
+  outOfRange?: boolean | undefined;
+}
+
+/** An inclusive range of hash keys, e.g. a shard's `HashKeyRange`. */
+export interface HashKeyRange {
+  startingHashKey: bigint | string;
+  endingHashKey: bigint | string;
+}
+
+/** Options of {@link deaggregate}. */
+export interface DeaggregateOptions {
+  /** Verify the aggregate's MD5. Default `true`. */
+  verifyChecksum?: boolean | undefined;
+  /**
+   * What to do with input that is not a valid aggregate (no magic, too short, bad MD5, bad protobuf, a key
+   * index out of range, no records):
+   * - `'passthrough'` (default, the KCL's behaviour): return it as one plain record, `aggregated: false`;
+   * - `'throw'`: throw {@link InvalidAggregateError} for all of them, plain (no magic) records included;
+   * - `'throw-corrupt'`: plain records (no magic) pass through; records with the magic that are not valid
+   *   aggregates throw.
+   */
+  onInvalid?: 'passthrough' | 'throw' | 'throw-corrupt' | undefined;
+  /**
+   * The consumer shard's hash key range. User records of an aggregate whose hash key is outside it are still
+   * returned, flagged `outOfRange: true`, and passed to `onOutOfRange`. (The KCL drops the whole aggregate.)
+   * Plain records are not checked: Kinesis routed them itself.
+   */
+  hashKeyRange?: HashKeyRange | undefined;
+  /** Called for each user record outside `hashKeyRange`, after it is flagged. */
+  onOutOfRange?: ((record: DeaggregatedRecord) => void) | undefined;
+  /** Shard id to put on the records when the input does not carry one (a Lambda `eventID` does). */
+  shardId?: string | undefined;
+}
+
+/**
+ * True when `data` starts with the KPL magic and is long enough to be an aggregate. A cheap test: it reads
+ * neither the checksum nor the protobuf.
+ */
+export function isAggregated(data: Uint8Array): boolean {
+  return (
+    data.length >= AGGREGATE_OVERHEAD &&
+    data[0] === MAGIC[0] &&
+    data[1] === MAGIC[1] &&
+    data[2] === MAGIC[2] &&
+    data[3] === MAGIC[3]
+  );
+}
+
+interface Outer {
+  bytes: Buffer;
+  partitionKey: string;
+  explicitHashKey: string | undefined;
+  sequenceNumber: string | undefined;
+  arrival: Date | undefined;
+  shardId: string | undefined;
+}
+
+function asBuffer(data: Uint8Array): Buffer {
+  return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+}
+
+function toDate(value: Date | number | undefined): Date | undefined {
+  return typeof value === 'number' ? new Date(value * 1000) : value;
+}
+
+function normalize(input: DeaggregateInput, options: DeaggregateOptions): Outer {
+  if (input === null || typeof input !== 'object') {
+    throw new InvalidOptionError('record', input, 'a Kinesis record');
+  }
+  if ('kinesis' in input && input.kinesis) {
+    const k = input.kinesis;
+    return {
+      bytes: Buffer.from(k.data, 'base64'),
+      partitionKey: k.partitionKey,
+      explicitHashKey: undefined,
+      sequenceNumber: k.sequenceNumber,
+      arrival: toDate(k.approximateArrivalTimestamp),
+      shardId: shardIdOfEvent(input) ?? options.shardId,
+    };
+  }
+  if ('Data' in input || 'PartitionKey' in input) {
+    const r = input as GetRecordsRecord;
+    return {
+      bytes: asBuffer(r.Data ?? new Uint8Array(0)),
+      partitionKey: r.PartitionKey ?? '',
+      explicitHashKey: undefined,
+      sequenceNumber: r.SequenceNumber,
+      arrival: r.ApproximateArrivalTimestamp,
+      shardId: options.shardId,
+    };
+  }
+  const r = input as RecordInput | KinesisEventPayload;
+  if (typeof r.data === 'string') {
+    const p = r as KinesisEventPayload;
+    return {
+      bytes: Buffer.from(p.data, 'base64'),
+      partitionKey: p.partitionKey,
+      explicitHashKey: undefined,
+      sequenceNumber: p.sequenceNumber,
+      arrival: toDate(p.approximateArrivalTimestamp),
+      shardId: options.shardId,
+    };
+  }
+  const p = r as RecordInput;
+  if (!(p.data instanceof Uint8Array)) throw new InvalidOptionError('record.data', p.data, 'a Uint8Array');
+  return {
+    bytes: asBuffer(p.data),
+    partitionKey: p.partitionKey,
+    explicitHashKey: p.explicitHashKey,
+    sequenceNumber: p.sequenceNumber,
+    arrival: toDate(p.approximateArrivalTimestamp),
+    shardId: p.shardId ?? options.shardId,
+  };
+}
+
+function plain(outer: Outer): DeaggregatedRecord {
+  return {
+    partitionKey: outer.partitionKey,
+    explicitHashKey: outer.explicitHashKey,
+    data: outer.bytes,
+    sequenceNumber: outer.sequenceNumber,
+    subSequenceNumber: 0,
+    aggregated: false,
+    approximateArrivalTimestamp: outer.arrival,
+    shardId: outer.shardId,
+    outOfRange: undefined,
+  };
+}
+
+class Invalid {
+  constructor(
+    readonly reason: InvalidAggregateReason,
+    readonly detail?: string,
+    readonly cause?: unknown,
+  ) {}
+}
+
+/** Reads a uint64 varint as a number (exact below 2^53; larger values are out of any table's range anyway). */
+function readIndex(reader: protobuf.Reader, end: number): number {
+  const buf = reader.buf;
+  let pos = reader.pos;
+  let value = 0;
+  let scale = 1;
+  for (let i = 0; i < 10; i++) {
+    if (pos >= end) throw new Invalid('bad-protobuf', 'truncated varint');
+    const b = buf[pos++]!;
+    value += (b & 0x7f) * scale;
+    if (b < 0x80) {
+      reader.pos = pos;
+      return value;
+    }
+    scale *= 128;
+  }
+  throw new Invalid('bad-protobuf', 'varint longer than 10 bytes');
+}
+
+/**
+ * Parses the protobuf between the magic and the checksum. Returns the key tables and, per record, 4 numbers:
+ * partition key index, explicit hash key index (-1 for none), data start, data end.
+ */
+function parse(bytes: Buffer): { pks: string[]; ehks: string[]; recs: number[] } {
+  const reader = Reader.create(bytes);
+  const end = bytes.length - CHECKSUM_LENGTH;
+  reader.pos = MAGIC.length;
+  reader.len = end;
+  const pks: string[] = [];
+  const ehks: string[] = [];
+  const recs: number[] = [];
+  while (reader.pos < end) {
+    const tag = reader.uint32();
+    if (tag === 0x0a) {
+      pks.push(reader.string());
+    } else if (tag === 0x12) {
+      ehks.push(reader.string());
+    } else if (tag === 0x1a) {
+      const length = reader.uint32();
+      const recEnd = reader.pos + length;
+      if (recEnd > end) throw new Invalid('bad-protobuf', 'record overruns the message');
+      let pk = -1;
+      let ehk = -1;
+      let start = -1;
+      let stop = -1;
+      while (reader.pos < recEnd) {
+        const t = reader.uint32();
+        if (t === 0x08) {
+          pk = readIndex(reader, recEnd);
+        } else if (t === 0x10) {
+          ehk = readIndex(reader, recEnd);
+        } else if (t === 0x1a) {
+          const n = reader.uint32();
+          start = reader.pos;
+          stop = start + n;
+          if (stop > recEnd) throw new Invalid('bad-protobuf', 'data overruns the record');
+          reader.pos = stop;
+        } else {
+          if (t >>> 3 === 0) throw new Invalid('bad-protobuf', 'field number 0');
+          reader.skipType(t & 7);
+        }
+      }
+      if (reader.pos !== recEnd) throw new Invalid('bad-protobuf', 'record overruns its length');
+      if (pk < 0 || start < 0)
+        throw new Invalid('bad-protobuf', 'record without partition_key_index or data');
+      recs.push(pk, ehk, start, stop);
+    } else {
+      if (tag >>> 3 === 0) throw new Invalid('bad-protobuf', 'field number 0');
+      reader.skipType(tag & 7);
+    }
+  }
+  if (reader.pos !== end) throw new Invalid('bad-protobuf', 'message overruns its length');
+  return { pks, ehks, recs };
+}
+
+function checksumMatches(bytes: Buffer): boolean {
+  const end = bytes.length - CHECKSUM_LENGTH;
+  const digest = md5(bytes.subarray(MAGIC.length, end));
+  for (let i = 0; i < CHECKSUM_LENGTH; i++) if (digest[i] !== bytes[end + i]) return false;
+  return true;
+}
+
+function unpack(outer: Outer, options: DeaggregateOptions): DeaggregatedRecord[] | Invalid {
+  const bytes = outer.bytes;
+  if (
+    bytes.length < MAGIC.length ||
+    bytes[0] !== MAGIC[0] ||
+    bytes[1] !== MAGIC[1] ||
+    bytes[2] !== MAGIC[2] ||
+    bytes[3] !== MAGIC[3]
+  ) {
+    return new Invalid('not-aggregated');
+  }
+  if (bytes.length < AGGREGATE_OVERHEAD) return new Invalid('too-short', `${bytes.length} bytes`);
+  if (options.verifyChecksum !== false && !checksumMatches(bytes)) return new Invalid('bad-checksum');
+  let parsed: { pks: string[]; ehks: string[]; recs: number[] };
+  try {
+    parsed = parse(bytes);
+  } catch (error) {
+    return error instanceof Invalid ? error : new Invalid('bad-protobuf', String(error), error);
+  }
+  const { pks, ehks, recs } = parsed;
+  const count = recs.length >>> 2;
+  if (count === 0) return new Invalid('no-records');
+  for (let i = 0; i < recs.length; i += 4) {
+    if (recs[i]! >= pks.length) return new Invalid('index-out-of-range', `partition key index ${recs[i]}`);
+    if (recs[i + 1]! >= ehks.length)
+      return new Invalid('index-out-of-range', `explicit hash key index ${recs[i + 1]}`);
+  }
+  const out: DeaggregatedRecord[] = new Array(count);
+  const { sequenceNumber, arrival, shardId } = outer;
+  for (let i = 0, j = 0; i < count; i++, j += 4) {
+    const e = recs[j + 1]!;
+    out[i] = {
+      partitionKey: pks[recs[j]!]!,
+      explicitHashKey: e >= 0 ? ehks[e] : undefined,
+      data: bytes.subarray(recs[j + 2]!, recs[j + 3]!),
+      sequenceNumber,
+      subSequenceNumber: i,
+      aggregated: true,
+      approximateArrivalTimestamp: arrival,
+      shardId,
+      outOfRange: undefined,
+    };
+  }
+  if (options.hashKeyRange) checkRange(out, recs, pks, ehks, options);
+  return out;
+}
+
+function checkRange(
+  out: DeaggregatedRecord[],
+  recs: number[],
+  pks: string[],
+  ehks: string[],
+  options: DeaggregateOptions,
+): void {
+  const range = options.hashKeyRange!;
+  const lo = toHashKey(range.startingHashKey);
+  const hi = toHashKey(range.endingHashKey);
+  if (lo === undefined || hi === undefined) {
+    throw new InvalidOptionError('hashKeyRange', range, 'two hash keys (bigint or decimal string)');
+  }
+  const pkHash: (bigint | undefined)[] = new Array(pks.length);
+  const ehkHash: (bigint | null | undefined)[] = new Array(ehks.length);
+  for (let i = 0, j = 0; i < out.length; i++, j += 4) {
+    const e = recs[j + 1]!;
+    let key: bigint | null | undefined;
+    if (e >= 0) {
+      key = ehkHash[e];
+      if (key === undefined) key = ehkHash[e] = toHashKey(ehks[e]!) ?? null;
+    } else {
+      const p = recs[j]!;
+      key = pkHash[p];
+      if (key === undefined) key = pkHash[p] = readUInt128BE(md5(pks[p]!));
+    }
+    if (key === null || key < lo || key > hi) {
+      const record = out[i]!;
+      record.outOfRange = true;
+      options.onOutOfRange?.(record);
+    }
+  }
+}
+
+/**
+ * Extracts the user records of a Kinesis record: all of them for a KPL aggregate, or the record itself
+ * (`aggregated: false`) otherwise. Synchronous; the returned `data` are views into the input's bytes (a Lambda
+ * record's base64 is decoded once).
+ *
+ * Never returns zero records: input that is not a valid aggregate comes back as one plain record, unless
+ * `onInvalid` says to throw.
+ *
+ * @example
+ * ```ts
+ * export const handler = async (event: KinesisStreamEvent) => {
+ *   for (const record of event.Records) {
+ *     for (const user of deaggregate(record)) console.log(user.partitionKey, user.sequenceNumber, user.subSequenceNumber);
+ *   }
+ * };
+ * ```
+ * @throws {@link InvalidAggregateError} only with `onInvalid: 'throw'` / `'throw-corrupt'`.
+ */
+export function deaggregate(
+  record: DeaggregateInput,
+  options: DeaggregateOptions = {},
+): DeaggregatedRecord[] {
+  const outer = normalize(record, options);
+  const result = unpack(outer, options);
+  if (!(result instanceof Invalid)) return result;
+  const mode = options.onInvalid ?? 'passthrough';
+  if (mode === 'throw' || (mode === 'throw-corrupt' && result.reason !== 'not-aggregated')) {
+    throw new InvalidAggregateError(result.reason, outer, result.detail, result.cause);
+  }
+  return [plain(outer)];
+}

@@ -1,0 +1,179 @@
+import { InvalidOptionError } from './errors.js';
+import { hashKeyOf, toHashKey } from './hash.js';
+
+/** A shard as `ListShards` / `DescribeStream` describe it (the fields the shard map reads). */
+export interface ShardDescription {
+  ShardId?: string | undefined;
+  ParentShardId?: string | undefined;
+  AdjacentParentShardId?: string | undefined;
+  HashKeyRange?: { StartingHashKey?: string | undefined; EndingHashKey?: string | undefined } | undefined;
+  SequenceNumberRange?:
+    | { StartingSequenceNumber?: string | undefined; EndingSequenceNumber?: string | undefined }
+    | undefined;
+}
+
+/** One open shard and the inclusive range of hash keys it owns. */
+export interface ShardRange {
+  shardId: string;
+  startingHashKey: bigint;
+  endingHashKey: bigint;
+}
+
+/** Which stream {@link ShardMap.load} lists: by name or by ARN. */
+export type StreamRef =
+  | { streamName: string; streamARN?: undefined }
+  | { streamARN: string; streamName?: undefined };
+
+/**
+ * The part of a Kinesis client that {@link ShardMap.load} uses: a v3 `KinesisClient` (from
+ * `@aws-sdk/client-kinesis`) fits.
+ */
+export interface KinesisClientLike {
+  send(command: object): Promise<unknown>;
+}
+
+interface ListShardsPage {
+  Shards?: ShardDescription[];
+  NextToken?: string;
+}
+
+/**
+ * Which open shard owns which hash keys: lets an {@link Aggregator} aggregate per shard, so that an aggregate
+ * never mixes records of two shards (the KCL drops such an aggregate after a reshard).
+ *
+ * Build it from `ListShards` output (`new ShardMap(out.Shards)` / `ShardMap.fromListShards(out)`), or load it
+ * with a client (`await ShardMap.load(client, { streamName })`), and `refresh()` it after a reshard. Closed
+ * shards (those with an `EndingSequenceNumber`) are ignored.
+ *
+ * @example
+ * ```ts
+ * const shardMap = await ShardMap.load(new KinesisClient({}), { streamName: 'my-stream' });
+ * shardMap.shardFor(hashKeyOf('user-42'))?.shardId; // 'shardId-000000000003'
+ * ```
+ */
+export class ShardMap {
+  private ranges: ShardRange[] = [];
+  private starts: bigint[] = [];
+  private readonly source: { client: KinesisClientLike; stream: StreamRef } | undefined;
+
+  /**
+   * @param shards shards as `ListShards` returns them; closed ones are skipped.
+   * @throws {@link InvalidOptionError} for a shard without id or with a malformed hash key range.
+   */
+  constructor(shards: Iterable<ShardDescription>, source?: { client: KinesisClientLike; stream: StreamRef }) {
+    this.source = source;
+    this.setShards(shards);
+  }
+
+  /** Builds a map from a `ListShards` (or `DescribeStream().StreamDescription`) output or a list of shards. */
+  static fromListShards(
+    output: { Shards?: ShardDescription[] | undefined } | Iterable<ShardDescription>,
+  ): ShardMap {
+    return new ShardMap(isIterable(output) ? output : (output.Shards ?? []));
+  }
+
+  /**
+   * Lists the stream's shards with `ListShards` (all pages) and keeps the open ones. `@aws-sdk/client-kinesis`
+   * (an optional peer dependency) is imported on first use.
+   *
+   * @example
+   * ```ts
+   * const shardMap = await ShardMap.load(client, { streamARN: 'arn:aws:kinesis:eu-west-1:123456789012:stream/s' });
+   * ```
+   */
+  static async load(client: KinesisClientLike, stream: StreamRef): Promise<ShardMap> {
+    return new ShardMap(await listShards(client, stream), { client, stream });
+  }
+
+  /** Reloads the shards (after a reshard). Only for maps made by {@link ShardMap.load}. Returns `this`. */
+  async refresh(): Promise<this> {
+    if (!this.source) {
+      throw new InvalidOptionError('ShardMap.refresh', 'static map', 'a map made by ShardMap.load');
+    }
+    this.setShards(await listShards(this.source.client, this.source.stream));
+    return this;
+  }
+
+  /** The open shards, ordered by starting hash key. */
+  get shards(): readonly ShardRange[] {
+    return this.ranges;
+  }
+
+  /** Number of open shards. */
+  get size(): number {
+    return this.ranges.length;
+  }
+
+  /** The open shard that owns `hashKey` (a bigint or a decimal string), or `undefined` when none does. */
+  shardFor(hashKey: bigint | string): ShardRange | undefined {
+    const key = typeof hashKey === 'bigint' ? hashKey : toHashKey(hashKey);
+    if (key === undefined) return undefined;
+    const starts = this.starts;
+    let lo = 0;
+    let hi = starts.length - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (starts[mid]! <= key) {
+        found = mid;
+        lo = mid + 1;
+      } else {
+        hi = mid - 1;
+      }
+    }
+    if (found < 0) return undefined;
+    const range = this.ranges[found]!;
+    return key <= range.endingHashKey ? range : undefined;
+  }
+
+  /** The open shard a record with this partition key (and optional explicit hash key) is written to. */
+  shardForKey(partitionKey: string, explicitHashKey?: string): ShardRange | undefined {
+    return this.shardFor(hashKeyOf(partitionKey, explicitHashKey));
+  }
+
+  private setShards(shards: Iterable<ShardDescription>): void {
+    const ranges: ShardRange[] = [];
+    for (const shard of shards) {
+      if (shard.SequenceNumberRange?.EndingSequenceNumber !== undefined) continue;
+      const start = toHashKey(shard.HashKeyRange?.StartingHashKey ?? '');
+      const end = toHashKey(shard.HashKeyRange?.EndingHashKey ?? '');
+      if (!shard.ShardId || start === undefined || end === undefined || end < start) {
+        throw new InvalidOptionError(
+          'shard',
+          shard.ShardId ?? '(no id)',
+          'a shard id and a valid HashKeyRange',
+        );
+      }
+      ranges.push({ shardId: shard.ShardId, startingHashKey: start, endingHashKey: end });
+    }
+    ranges.sort((a, b) =>
+      a.startingHashKey < b.startingHashKey ? -1 : a.startingHashKey > b.startingHashKey ? 1 : 0,
+    );
+    this.ranges = ranges;
+    this.starts = ranges.map((r) => r.startingHashKey);
+  }
+}
+
+function isIterable(value: object): value is Iterable<ShardDescription> {
+  return typeof (value as { [Symbol.iterator]?: unknown })[Symbol.iterator] === 'function';
+}
+
+async function listShards(client: KinesisClientLike, stream: StreamRef): Promise<ShardDescription[]> {
+  if (!stream.streamName && !stream.streamARN) {
+    throw new InvalidOptionError('stream', stream, '{ streamName } or { streamARN }');
+  }
+  const { ListShardsCommand } = await import('@aws-sdk/client-kinesis');
+  const shards: ShardDescription[] = [];
+  let nextToken: string | undefined;
+  do {
+    const input = nextToken
+      ? { NextToken: nextToken }
+      : stream.streamARN
+        ? { StreamARN: stream.streamARN }
+        : { StreamName: stream.streamName };
+    const page = (await client.send(new ListShardsCommand(input))) as ListShardsPage;
+    if (page.Shards) shards.push(...page.Shards);
+    nextToken = page.NextToken;
+  } while (nextToken);
+  return shards;
+}
