@@ -7,6 +7,11 @@
 export type { LocalAwsEndpoints, LocalClients } from './clients.js';
 export { createLocalClients, LOCAL_CREDENTIALS, localAwsEnv } from './clients.js';
 export { JavaNotFoundError, StandInStartError } from './errors.js';
+export type { FaultCounts } from './fault-counts.js';
+export type { FaultProxy, FaultProxyOptions } from './fault-proxy.js';
+export { InvalidProxyTargetError, startFaultProxy } from './fault-proxy.js';
+export type { FaultKind, FaultRule } from './fault-rules.js';
+export { InvalidFaultRuleError } from './fault-rules.js';
 export { uniqueName } from './names.js';
 export { freePort } from './ports.js';
 export type { LocalAws, StartLocalAwsOptions } from './start.js';

@@ -3,16 +3,26 @@ import { type ChildProcess, spawn } from 'node:child_process';
 /**
  * A tiny supervisor that runs between us and each stand-in. It watches its stdin, which is a pipe from this
  * process: when the pipe closes (we exited, crashed, or were killed with SIGKILL), or when it gets a termination
- * signal, it kills the stand-in and exits. So a stand-in can never outlive the process that started it.
+ * signal, it kills the stand-in, waits until it is gone and exits. So a stand-in can never outlive the process that
+ * started it. The supervisor reports the stand-in's pid on its fd 3.
  */
 const SUPERVISOR = `
 const { spawn } = require('node:child_process');
+const { writeSync } = require('node:fs');
 const [cmd, ...args] = process.argv.slice(1);
 const child = spawn(cmd, args, { stdio: ['ignore', 'inherit', 'inherit'] });
+try { if (child.pid) writeSync(3, child.pid + '\\n'); } catch {}
 let done = false;
-const finish = () => { if (done) return; done = true; try { child.kill('SIGKILL'); } catch {} process.exit(0); };
+let exited = false;
+const finish = () => {
+  if (done) return;
+  done = true;
+  if (exited) process.exit(0);
+  try { child.kill('SIGKILL'); } catch {}
+  setTimeout(() => process.exit(0), 5000).unref();
+};
 child.on('error', (e) => { console.error(String(e && e.message || e)); process.exit(127); });
-child.on('exit', (code, signal) => { if (!done) process.exit(code ?? (signal ? 1 : 0)); });
+child.on('exit', (code, signal) => { exited = true; process.exit(done ? 0 : code ?? (signal ? 1 : 0)); });
 process.stdin.on('end', finish); process.stdin.on('close', finish); process.stdin.on('error', finish);
 process.stdin.resume();
 for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(s, finish);
@@ -47,6 +57,7 @@ export class ManagedProcess {
   private readonly lines: string[] = [];
   private exited = false;
   private readonly exitPromise: Promise<void>;
+  private standInPid: number | undefined;
   exitCode: number | null = null;
 
   constructor(
@@ -60,7 +71,7 @@ export class ManagedProcess {
     this.child = spawn(process.execPath, ['-e', SUPERVISOR, command, ...args], {
       cwd: options.cwd,
       env: options.env,
-      stdio: ['pipe', 'pipe', 'pipe'],
+      stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
       windowsHide: true,
     });
     live.add(this);
@@ -74,6 +85,12 @@ export class ManagedProcess {
     this.child.stdout?.on('data', keep);
     this.child.stderr?.on('data', keep);
     this.child.stdin?.on('error', () => {});
+    const pidPipe = this.child.stdio[3] as NodeJS.ReadableStream | null;
+    pidPipe?.on('data', (chunk: Buffer) => {
+      const pid = Number.parseInt(chunk.toString('utf8'), 10);
+      if (Number.isInteger(pid) && pid > 0) this.standInPid = pid;
+    });
+    pidPipe?.on('error', () => {});
     this.exitPromise = new Promise((resolve) => {
       this.child.on('exit', (code) => {
         this.exited = true;
@@ -90,7 +107,7 @@ export class ManagedProcess {
     });
     // The stand-ins must not keep the event loop alive on their own.
     this.child.unref();
-    for (const stream of [this.child.stdout, this.child.stderr, this.child.stdin]) {
+    for (const stream of [this.child.stdout, this.child.stderr, this.child.stdin, this.child.stdio[3]]) {
       (stream as unknown as { unref?: () => void } | null)?.unref?.();
     }
   }
@@ -98,6 +115,11 @@ export class ManagedProcess {
   /** Whether the process has exited. */
   get hasExited(): boolean {
     return this.exited;
+  }
+
+  /** Pids of the supervisor and of the stand-in under it (once the supervisor reported it). For tests. */
+  processIds(): number[] {
+    return [this.child.pid, this.standInPid].filter((pid): pid is number => pid !== undefined);
   }
 
   /** The last lines the process printed. */

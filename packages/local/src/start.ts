@@ -42,6 +42,18 @@ export interface LocalAws {
 
 const requireHere = createRequire(import.meta.url);
 
+const processesOf = new WeakMap<LocalAws, readonly ManagedProcess[]>();
+
+/**
+ * Pids of the supervisors and stand-in processes behind a {@link LocalAws} (internal; used by the tests that check
+ * that nothing outlives `stop()` or a killed parent).
+ *
+ * @internal
+ */
+export function processIdsOf(aws: LocalAws): number[] {
+  return (processesOf.get(aws) ?? []).flatMap((p) => p.processIds());
+}
+
 function packageDir(name: string): string {
   return dirname(requireHere.resolve(`${name}/package.json`));
 }
@@ -211,7 +223,7 @@ export async function startLocalAws(options: StartLocalAwsOptions = {}): Promise
     throw error;
   }
   const clients = createLocalClients(endpoints);
-  return {
+  const aws: LocalAws = {
     region,
     endpoints,
     clients,
@@ -221,4 +233,6 @@ export async function startLocalAws(options: StartLocalAwsOptions = {}): Promise
       await stop();
     },
   };
+  processesOf.set(aws, procs);
+  return aws;
 }
