@@ -1,1 +1,30 @@
-export {};
+/**
+ * `@kinesis-archive/dynamodb-stream`: a DynamoDB Streams consumer that never loses or reorders a change. Event
+ * emitter and async iterator of batches, shard state of sequence numbers, parents drained before children,
+ * checkpoints (in memory or in DynamoDB, with conflict detection) and a table replica helper.
+ *
+ * @packageDocumentation
+ */
+export type { CheckpointStore } from './checkpoint-store.js';
+export { InMemoryCheckpointStore } from './checkpoint-store.js';
+export type { DynamoDBCheckpointStoreOptions } from './dynamodb-checkpoint-store.js';
+export { DynamoDBCheckpointStore } from './dynamodb-checkpoint-store.js';
+export {
+  CheckpointConflictError,
+  CheckpointSaveError,
+  DescribeStreamError,
+  InvalidShardStateError,
+  ListenerError,
+  RecordDecodeError,
+  ShardReadError,
+} from './errors.js';
+export type { ChangeBatch } from './iterator.js';
+export type { DataLossInfo } from './reader.js';
+export type { ChangeIdentity, ChangeRecord, ChangeType, Image, UnmarshallSetting } from './records.js';
+export type { ReplicaChange, TableReplicaOptions } from './replica.js';
+export { ReplicaConfigError, TableReplica } from './replica.js';
+export type { ShardProgress, ShardState } from './shard-state.js';
+export { parseShardState } from './shard-state.js';
+export type { StreamsClient } from './shard-tracker.js';
+export type { DynamoDBStreamEvents, DynamoDBStreamOptions, PollOptions } from './stream.js';
+export { DynamoDBStream } from './stream.js';

@@ -1,0 +1,137 @@
+import {
+  type _Record,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  type ShardIteratorType,
+} from '@aws-sdk/client-dynamodb-streams';
+import { type BackoffOptions, isTransientError, retry } from '@kinesis-archive/core';
+import { ShardReadError } from './errors.js';
+import type { ShardProgress } from './shard-state.js';
+import type { StreamsClient } from './shard-tracker.js';
+
+/** In-memory reading position of a shard. Never persisted: iterators expire. */
+export interface ShardCursor {
+  /** The iterator for the next GetRecords. */
+  iterator?: string;
+  /** Open at LATEST (first start with `startingPosition: 'LATEST'`, before any record was processed). */
+  useLatest?: boolean;
+  /** The sequence number found trimmed: open at TRIM_HORIZON while the progress still points there. */
+  trimmedAt?: string | null;
+}
+
+/** What a consumer is told when records could not be read. */
+export interface DataLossInfo {
+  /** The shard concerned. */
+  shardId: string;
+  /** `trimmed`: records after the last processed one are past the 24 h retention; `shard-vanished`: the shard is gone. */
+  reason: 'trimmed' | 'shard-vanished';
+  /** The last sequence number processed in the shard, if any (records after it may be lost). */
+  lastSequenceNumber?: string;
+  /** The service error that revealed the loss. */
+  error?: unknown;
+}
+
+/** The result of reading one batch of a shard. */
+export type ReadOutcome =
+  | { kind: 'records'; records: _Record[]; iteratorUsed: string; next: string | undefined }
+  | { kind: 'vanished'; error: unknown }
+  | { kind: 'failed'; error: ShardReadError };
+
+/** What {@link readShardBatch} needs. */
+export interface ReadContext {
+  client: StreamsClient;
+  streamArn: string;
+  limit: number | undefined;
+  retry: BackoffOptions;
+  onDataLoss(info: DataLossInfo): Promise<void>;
+}
+
+function errorName(error: unknown): string | undefined {
+  return error && typeof error === 'object' ? (error as { name?: string }).name : undefined;
+}
+
+/** The most reopenings of one shard in one read (expired iterators, trimmed positions). */
+const MAX_REOPENS = 3;
+
+/** Opens a shard iterator from the shard's progress: after its last record, at LATEST or at TRIM_HORIZON. */
+export async function openIterator(
+  ctx: ReadContext,
+  shardId: string,
+  progress: ShardProgress,
+  cursor: ShardCursor,
+): Promise<string | undefined> {
+  const seq = progress.sequenceNumber;
+  let type: ShardIteratorType = 'TRIM_HORIZON';
+  if (seq !== undefined && cursor.trimmedAt !== seq) type = 'AFTER_SEQUENCE_NUMBER';
+  else if (seq === undefined && cursor.useLatest) type = 'LATEST';
+  const out = await retry(
+    () =>
+      ctx.client.send(
+        new GetShardIteratorCommand({
+          StreamArn: ctx.streamArn,
+          ShardId: shardId,
+          ShardIteratorType: type,
+          ...(type === 'AFTER_SEQUENCE_NUMBER' ? { SequenceNumber: seq } : {}),
+        }),
+      ),
+    { ...ctx.retry, isRetryable: isTransientError },
+  );
+  return out.ShardIterator;
+}
+
+/**
+ * Reads one batch from a shard, opening (or re-opening) its iterator as needed: an expired iterator is re-opened
+ * after the last processed record; a trimmed position is reported through `onDataLoss` and reading goes on from the
+ * oldest record still there; throttling is retried with backoff. Never throws: failures are returned.
+ */
+export async function readShardBatch(
+  ctx: ReadContext,
+  shardId: string,
+  progress: ShardProgress,
+  cursor: ShardCursor,
+): Promise<ReadOutcome> {
+  let operation = 'GetShardIterator';
+  let lastError: unknown;
+  for (let reopen = 0; reopen <= MAX_REOPENS; reopen++) {
+    try {
+      operation = 'GetShardIterator';
+      if (!cursor.iterator) {
+        const opened = await openIterator(ctx, shardId, progress, cursor);
+        if (!opened) return { kind: 'records', records: [], iteratorUsed: '', next: undefined };
+        cursor.iterator = opened;
+      }
+      const used: string = cursor.iterator;
+      operation = 'GetRecords';
+      const out = await retry(
+        () =>
+          ctx.client.send(
+            new GetRecordsCommand({ ShardIterator: used, ...(ctx.limit ? { Limit: ctx.limit } : {}) }),
+          ),
+        { ...ctx.retry, isRetryable: isTransientError },
+      );
+      return { kind: 'records', records: out.Records ?? [], iteratorUsed: used, next: out.NextShardIterator };
+    } catch (error) {
+      lastError = error;
+      const name = errorName(error);
+      if (name === 'ExpiredIteratorException') {
+        cursor.iterator = undefined;
+        continue;
+      }
+      if (name === 'TrimmedDataAccessException') {
+        cursor.iterator = undefined;
+        cursor.trimmedAt = progress.sequenceNumber ?? null;
+        await ctx.onDataLoss({
+          shardId,
+          reason: 'trimmed',
+          ...(progress.sequenceNumber !== undefined ? { lastSequenceNumber: progress.sequenceNumber } : {}),
+          error,
+        });
+        continue;
+      }
+      if (name === 'ResourceNotFoundException') return { kind: 'vanished', error };
+      cursor.iterator = undefined;
+      return { kind: 'failed', error: new ShardReadError(shardId, operation, error) };
+    }
+  }
+  return { kind: 'failed', error: new ShardReadError(shardId, operation, lastError) };
+}

@@ -1,0 +1,188 @@
+import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { unmarshall, type unmarshallOptions } from '@aws-sdk/util-dynamodb';
+import { KinesisArchiveError, isTransientError, retry } from '@kinesis-archive/core';
+import type { ChangeRecord, Image } from './records.js';
+import type { StreamsClient } from './shard-tracker.js';
+import { DynamoDBStream, type DynamoDBStreamOptions, type PollOptions } from './stream.js';
+
+/** A change to apply to a replica: an item written (from the scan or the stream) or deleted. */
+export type ReplicaChange =
+  | { type: 'put'; key: string; keys: Image; item: Image; record?: ChangeRecord }
+  | { type: 'delete'; key: string; keys: Image; record: ChangeRecord };
+
+/** Options of {@link TableReplica}. */
+export interface TableReplicaOptions {
+  /** A configured SDK v3 DynamoDB client (for DescribeTable and Scan). */
+  dynamodb: Pick<DynamoDBClient, 'send'>;
+  /** A configured SDK v3 DynamoDB Streams client. */
+  streams: StreamsClient;
+  /** The table to copy. Its stream must carry new images (NEW_IMAGE or NEW_AND_OLD_IMAGES). */
+  tableName: string;
+  /** Parallel Scan segments. Default 4. */
+  segments?: number;
+  /**
+   * Called for every change, in order per item. Without it, the replica is kept in {@link TableReplica.items}.
+   * May be async: the stream does not move past a change before it settled.
+   */
+  apply?: (change: ReplicaChange) => void | Promise<void>;
+  /** `unmarshall` options for items and images (e.g. `{ wrapNumbers: true }` for numbers beyond 2^53). */
+  unmarshall?: unmarshallOptions;
+  /** Extra options of the underlying {@link DynamoDBStream} (e.g. `retry`, `limit`). */
+  stream?: Pick<DynamoDBStreamOptions, 'retry' | 'limit'>;
+}
+
+/** Thrown when the table cannot be replicated (no stream, or a stream without new images). */
+export class ReplicaConfigError extends KinesisArchiveError {
+  constructor(tableName: string, reason: string) {
+    super('REPLICA_CONFIG', `table ${tableName} cannot be replicated: ${reason}`, { details: { tableName } });
+  }
+}
+
+/**
+ * Keeps a copy of a table: bookmarks the stream (read positions opened at LATEST), scans the table in parallel
+ * segments, then applies the stream's changes from the bookmark, in order. Changes made during the scan may be
+ * applied over newer scanned values for a moment; as every change carries the full new image and changes of an item
+ * come in order, the replica equals the table once the stream is caught up.
+ *
+ * @example
+ * ```ts
+ * const replica = new TableReplica({ dynamodb, streams, tableName: 'orders' });
+ * await replica.sync();                 // bookmark, scan, catch up
+ * replica.start({ pollIntervalMs: 500 }); // follow
+ * console.log(replica.items.size);
+ * await replica.stop();
+ * ```
+ */
+export class TableReplica {
+  /** The replica, keyed by {@link TableReplica.keyOf} (empty when an `apply` callback is given). */
+  readonly items: Map<string, Image> = new Map();
+  private readonly options: TableReplicaOptions;
+  private keyNames: string[] = [];
+  private streamInstance: DynamoDBStream | undefined;
+
+  constructor(options: TableReplicaOptions) {
+    this.options = options;
+  }
+
+  /** The underlying stream consumer (after {@link sync}): listen to its `'error'` and `'data loss'` events. */
+  get stream(): DynamoDBStream | undefined {
+    return this.streamInstance;
+  }
+
+  /** The replica key of an item or a record's keys: the key attributes' values, as JSON, in key-schema order. */
+  keyOf(keys: Image): string {
+    return JSON.stringify(this.keyNames.map((name) => keys[name]));
+  }
+
+  /**
+   * Bookmarks the stream, scans the table into the replica and applies the stream up to now.
+   *
+   * @throws {@link ReplicaConfigError} when the table has no stream with new images.
+   */
+  async sync(): Promise<void> {
+    const { DescribeTableCommand } = await import('@aws-sdk/client-dynamodb');
+    const { Table } = await this.options.dynamodb.send(
+      new DescribeTableCommand({ TableName: this.options.tableName }),
+    );
+    const view = Table?.StreamSpecification?.StreamViewType;
+    if (!Table?.LatestStreamArn || !Table.StreamSpecification?.StreamEnabled) {
+      throw new ReplicaConfigError(this.options.tableName, 'it has no stream');
+    }
+    if (view !== 'NEW_IMAGE' && view !== 'NEW_AND_OLD_IMAGES') {
+      throw new ReplicaConfigError(this.options.tableName, `its stream view type ${view} has no new images`);
+    }
+    this.keyNames = (Table.KeySchema ?? []).map((k) => k.AttributeName ?? '');
+    const stream = new DynamoDBStream({
+      ...this.options.stream,
+      client: this.options.streams,
+      streamArn: Table.LatestStreamArn,
+      startingPosition: 'LATEST',
+      unmarshall: this.options.unmarshall ?? true,
+    });
+    stream.on('record', (record) => this.applyRecord(record));
+    this.streamInstance = stream;
+    await stream.bookmark();
+    await this.scan();
+    await this.catchUp();
+  }
+
+  /** Reads the stream until a poll finds nothing new. */
+  async catchUp(): Promise<void> {
+    const stream = this.requireStream();
+    let before = '';
+    for (;;) {
+      await stream.fetchStreamState();
+      const now = JSON.stringify(stream.getShardState());
+      if (now === before) return;
+      before = now;
+    }
+  }
+
+  /** Follows the stream until {@link stop}. Call {@link sync} first. */
+  start(options: PollOptions = {}): void {
+    this.requireStream().start(options);
+  }
+
+  /** Stops following the stream (waits for the poll in flight). */
+  async stop(): Promise<void> {
+    await this.streamInstance?.stop();
+  }
+
+  private requireStream(): DynamoDBStream {
+    if (!this.streamInstance) throw new ReplicaConfigError(this.options.tableName, 'call sync() first');
+    return this.streamInstance;
+  }
+
+  private async scan(): Promise<void> {
+    const { ScanCommand } = await import('@aws-sdk/client-dynamodb');
+    const total = Math.max(1, Math.floor(this.options.segments ?? 4));
+    const segment = async (index: number): Promise<void> => {
+      let start: Record<string, AttributeValue> | undefined;
+      do {
+        const page = await retry(
+          () =>
+            this.options.dynamodb.send(
+              new ScanCommand({
+                TableName: this.options.tableName,
+                Segment: index,
+                TotalSegments: total,
+                ConsistentRead: true,
+                ...(start ? { ExclusiveStartKey: start } : {}),
+              }),
+            ),
+          { isRetryable: isTransientError },
+        );
+        for (const raw of page.Items ?? []) {
+          const item = unmarshall(raw, this.options.unmarshall);
+          await this.put(item, undefined);
+        }
+        start = page.LastEvaluatedKey;
+      } while (start);
+    };
+    await Promise.all(Array.from({ length: total }, (_, i) => segment(i)));
+  }
+
+  private async put(item: Image, record: ChangeRecord | undefined): Promise<void> {
+    const keys: Image = {};
+    for (const name of this.keyNames) keys[name] = item[name];
+    const key = this.keyOf(keys);
+    if (this.options.apply) {
+      await this.options.apply({ type: 'put', key, keys, item, ...(record ? { record } : {}) });
+    } else {
+      this.items.set(key, item);
+    }
+  }
+
+  private async applyRecord(record: ChangeRecord): Promise<void> {
+    if (record.eventName === 'REMOVE') {
+      const key = this.keyOf(record.keys);
+      if (this.options.apply) await this.options.apply({ type: 'delete', key, keys: record.keys, record });
+      else this.items.delete(key);
+      return;
+    }
+    if (!record.newImage) {
+      throw new ReplicaConfigError(this.options.tableName, `record ${record.sequenceNumber} has no new image`);
+    }
+    await this.put(record.newImage, record);
+  }
+}
