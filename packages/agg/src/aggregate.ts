@@ -182,7 +182,7 @@ export class Aggregator {
   private readonly outerKeyBytes: number;
   private readonly groups = new Map<string, Group>();
   private single: Group | undefined;
-  private added = 0;
+  private seen = 0;
   private pending = 0;
 
   /** @throws {@link InvalidOptionError} for an invalid option. */
@@ -227,7 +227,7 @@ export class Aggregator {
 
   /** @internal Adds `record`, pushing completed aggregates to `out`. */
   addTo(record: UserRecord, out: AggregatedRecord[]): void {
-    const index = this.added;
+    const index = this.seen++;
     if (record === null || typeof record !== 'object') throw new InvalidRecordError(index, 'not an object');
     const pk = record.partitionKey;
     if (typeof pk !== 'string' || pk.length === 0) {
@@ -299,7 +299,6 @@ export class Aggregator {
     group.recData.push(data);
     group.recInner.push(innerLength(pkIdx, ehkIdx, dataLen));
     group.size += cost;
-    this.added++;
     this.pending++;
   }
 

@@ -96,6 +96,8 @@ export function isAggregated(data: Uint8Array): boolean {
 
 interface Outer {
   bytes: Buffer;
+  /** The caller's bytes object (returned as is for a plain record). */
+  original: Uint8Array;
   partitionKey: string;
   explicitHashKey: string | undefined;
   sequenceNumber: string | undefined;
@@ -117,8 +119,10 @@ function normalize(input: DeaggregateInput, options: DeaggregateOptions): Outer 
   }
   if ('kinesis' in input && input.kinesis) {
     const k = input.kinesis;
+    const bytes = Buffer.from(k.data, 'base64');
     return {
-      bytes: Buffer.from(k.data, 'base64'),
+      bytes,
+      original: bytes,
       partitionKey: k.partitionKey,
       explicitHashKey: undefined,
       sequenceNumber: k.sequenceNumber,
@@ -128,8 +132,10 @@ function normalize(input: DeaggregateInput, options: DeaggregateOptions): Outer 
   }
   if ('Data' in input || 'PartitionKey' in input) {
     const r = input as GetRecordsRecord;
+    const original = r.Data ?? new Uint8Array(0);
     return {
-      bytes: asBuffer(r.Data ?? new Uint8Array(0)),
+      bytes: asBuffer(original),
+      original,
       partitionKey: r.PartitionKey ?? '',
       explicitHashKey: undefined,
       sequenceNumber: r.SequenceNumber,
@@ -140,8 +146,10 @@ function normalize(input: DeaggregateInput, options: DeaggregateOptions): Outer 
   const r = input as RecordInput | KinesisEventPayload;
   if (typeof r.data === 'string') {
     const p = r as KinesisEventPayload;
+    const bytes = Buffer.from(p.data, 'base64');
     return {
-      bytes: Buffer.from(p.data, 'base64'),
+      bytes,
+      original: bytes,
       partitionKey: p.partitionKey,
       explicitHashKey: undefined,
       sequenceNumber: p.sequenceNumber,
@@ -153,6 +161,7 @@ function normalize(input: DeaggregateInput, options: DeaggregateOptions): Outer 
   if (!(p.data instanceof Uint8Array)) throw new InvalidOptionError('record.data', p.data, 'a Uint8Array');
   return {
     bytes: asBuffer(p.data),
+    original: p.data,
     partitionKey: p.partitionKey,
     explicitHashKey: p.explicitHashKey,
     sequenceNumber: p.sequenceNumber,
@@ -165,7 +174,7 @@ function plain(outer: Outer): DeaggregatedRecord {
   return {
     partitionKey: outer.partitionKey,
     explicitHashKey: outer.explicitHashKey,
-    data: outer.bytes,
+    data: outer.original,
     sequenceNumber: outer.sequenceNumber,
     subSequenceNumber: 0,
     aggregated: false,

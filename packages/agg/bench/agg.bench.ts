@@ -1,0 +1,199 @@
+/**
+ * Benchmark of @kinesis-archive/agg against aws-kinesis-agg 4.2.8 and the MD5 floor.
+ * Run: `pnpm --filter @kinesis-archive/agg bench` (node --expose-gc --import tsx bench/agg.bench.ts).
+ * 100,000 user records of 1 KiB with 20-character random partition keys; median of 5 runs.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { cpus } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { type AggregatedRecord, Aggregator, aggregate, deaggregate, type UserRecord } from '../src/index.js';
+
+const RECORDS = Number(process.env.BENCH_RECORDS ?? 100_000);
+const RECORD_BYTES = 1024;
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+
+interface TheirRecord {
+  partitionKey: string;
+  data: Buffer;
+}
+interface TheirAgg {
+  aggregate(
+    records: TheirRecord[],
+    onRecord: (rec: { data: Buffer; partitionKey: string }, cb: (err?: Error) => void) => void,
+    done: () => void,
+    onError: (err: Error) => void,
+  ): void;
+  deaggregateSync(
+    record: object,
+    computeChecksums: boolean,
+    cb: (err: Error | null, recs?: unknown[]) => void,
+  ): void;
+}
+const theirs = createRequire(import.meta.url)('aws-kinesis-agg') as TheirAgg;
+
+const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
+const ALPHABET = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+
+function randomKey(): string {
+  const bytes = randomBytes(20);
+  let s = '';
+  for (const b of bytes) s += ALPHABET[b % ALPHABET.length];
+  return s;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[s.length >> 1]!;
+}
+
+async function time(fn: () => unknown | Promise<unknown>): Promise<number> {
+  const times: number[] = [];
+  await fn(); // warm-up
+  for (let i = 0; i < RUNS; i++) {
+    gc();
+    const t0 = performance.now();
+    await fn();
+    times.push(performance.now() - t0);
+  }
+  return median(times);
+}
+
+const mbps = (bytes: number, ms: number) => bytes / 1e6 / (ms / 1000);
+
+async function main(): Promise<void> {
+  const records: UserRecord[] = [];
+  const theirRecords: TheirRecord[] = [];
+  let inputBytes = 0;
+  for (let i = 0; i < RECORDS; i++) {
+    const data = randomBytes(RECORD_BYTES);
+    const partitionKey = randomKey();
+    records.push({ partitionKey, data });
+    theirRecords.push({ partitionKey, data });
+    inputBytes += RECORD_BYTES + partitionKey.length;
+  }
+
+  // MD5 floor: the same bytes, hashed in ~1 MiB contiguous chunks (as an aggregate is).
+  const chunks: Buffer[] = [];
+  for (let i = 0; i < records.length; i += 1000) {
+    chunks.push(Buffer.concat(records.slice(i, i + 1000).map((r) => r.data as Buffer)));
+  }
+  const md5Ms = await time(() => {
+    for (const c of chunks) createHash('md5').update(c).digest();
+  });
+
+  let ours: AggregatedRecord[] = [];
+  const oursAggMs = await time(() => {
+    ours = aggregate(records);
+  });
+  const theirsAggMs = await time(
+    () =>
+      new Promise<void>((resolve, reject) => {
+        theirs.aggregate(theirRecords, (_rec, cb) => cb(), resolve, reject);
+      }),
+  );
+  const aggBytes = ours.reduce((n, r) => n + r.data.length, 0);
+
+  // Deaggregation inputs: GetRecords-like Buffers and Lambda events (base64).
+  const seq = '49545115243490985018280067714973144582180062593244200961';
+  const fromBuffers = ours.map((r) => ({ data: r.data, partitionKey: r.partitionKey, sequenceNumber: seq }));
+  const theirBuffers = ours.map((r) => ({ Data: r.data, PartitionKey: r.partitionKey, SequenceNumber: seq }));
+  const events = ours.map((r) => ({
+    eventSource: 'aws:kinesis',
+    eventID: `shardId-000000000000:${seq}`,
+    eventSourceARN: 'arn:aws:kinesis:us-east-1:123456789012:stream/bench',
+    kinesis: {
+      partitionKey: r.partitionKey,
+      sequenceNumber: seq,
+      data: Buffer.from(r.data).toString('base64'),
+      approximateArrivalTimestamp: 1_700_000_000.5,
+    },
+  }));
+  const aggChunks = ours.map((r) => Buffer.from(r.data).subarray(4, r.data.length - 16));
+  const md5DeaggMs = await time(() => {
+    for (const c of aggChunks) createHash('md5').update(c).digest();
+  });
+
+  let n = 0;
+  const oursDeaggMs = await time(() => {
+    n = 0;
+    for (const r of fromBuffers) n += deaggregate(r).length;
+  });
+  if (n !== RECORDS) throw new Error(`ours deaggregated ${n} records`);
+  const theirsDeaggMs = await time(() => {
+    n = 0;
+    for (const r of theirBuffers)
+      theirs.deaggregateSync(r, true, (err, recs) => {
+        if (err) throw err;
+        n += recs!.length;
+      });
+  });
+  if (n !== RECORDS) throw new Error(`aws-kinesis-agg deaggregated ${n} records`);
+  const oursLambdaMs = await time(() => {
+    n = 0;
+    for (const e of events) n += deaggregate(e).length;
+  });
+  const theirsLambdaMs = await time(() => {
+    n = 0;
+    for (const e of events)
+      theirs.deaggregateSync(e.kinesis, true, (err, recs) => {
+        if (err) throw err;
+        n += recs!.length;
+      });
+  });
+  if (n !== RECORDS) throw new Error(`aws-kinesis-agg deaggregated ${n} records`);
+
+  // Peak memory while aggregating (incremental, sampled every 500 records), above the baseline with the input
+  // already in memory. Counts heap + external (Buffers).
+  ours = [];
+  gc();
+  const mem = () => {
+    const m = process.memoryUsage();
+    return m.heapUsed + m.external;
+  };
+  const base = mem();
+  const baseRss = process.memoryUsage().rss;
+  let peak = 0;
+  let peakRss = 0;
+  const aggregator = new Aggregator();
+  const kept: AggregatedRecord[] = [];
+  for (let i = 0; i < records.length; i++) {
+    for (const r of aggregator.add(records[i]!)) kept.push(r);
+    if (i % 500 === 0) {
+      peak = Math.max(peak, mem() - base);
+      peakRss = Math.max(peakRss, process.memoryUsage().rss - baseRss);
+    }
+  }
+  for (const r of aggregator.flush()) kept.push(r);
+  peak = Math.max(peak, mem() - base);
+  peakRss = Math.max(peakRss, process.memoryUsage().rss - baseRss);
+
+  const row = (name: string, bytes: number, oursMs: number, theirsMs: number, floorMs: number) =>
+    `| ${name} | ${mbps(bytes, oursMs).toFixed(0)} | ${mbps(bytes, theirsMs).toFixed(0)} | ${(theirsMs / oursMs).toFixed(2)}x | ${mbps(bytes, floorMs).toFixed(0)} | ${((100 * floorMs) / oursMs).toFixed(0)}% |`;
+  console.log(
+    `node ${process.version}, ${cpus()[0]?.model ?? 'cpu'}; ${RECORDS} records x ${RECORD_BYTES} B, 20-char keys; median of ${RUNS}`,
+  );
+  console.log(
+    `input ${(inputBytes / 1e6).toFixed(1)} MB -> ${ours.length || kept.length} aggregates, ${(aggBytes / 1e6).toFixed(1)} MB`,
+  );
+  console.log('');
+  console.log('| operation | ours MB/s | aws-kinesis-agg MB/s | speed-up | MD5 floor MB/s | of floor |');
+  console.log('|---|---|---|---|---|---|');
+  console.log(row('aggregate', inputBytes, oursAggMs, theirsAggMs, md5Ms));
+  console.log(row('deaggregate (Buffers, MD5 verified)', aggBytes, oursDeaggMs, theirsDeaggMs, md5DeaggMs));
+  console.log(
+    row(
+      'deaggregate (Lambda base64 events, MD5 verified)',
+      aggBytes,
+      oursLambdaMs,
+      theirsLambdaMs,
+      md5DeaggMs,
+    ),
+  );
+  console.log('');
+  console.log(
+    `peak memory while aggregating (heap + external above baseline): ${(peak / 1e6).toFixed(1)} MB = ${(peak / inputBytes).toFixed(2)}x input; rss +${(peakRss / 1e6).toFixed(1)} MB = ${(peakRss / inputBytes).toFixed(2)}x`,
+  );
+}
+
+await main();

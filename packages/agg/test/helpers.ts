@@ -1,0 +1,86 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import protobuf from 'protobufjs';
+
+export function fixture<T>(name: string): T {
+  return JSON.parse(readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8')) as T;
+}
+
+/** aws-kinesis-agg 4.2.8, the oracle (its own typings import aws-sdk v2, so we type the parts we call). */
+export interface TheirUserRecord {
+  partitionKey: string;
+  explicitPartitionKey?: string;
+  sequenceNumber: string;
+  subSequenceNumber: number;
+  data: string;
+}
+export interface TheirAgg {
+  aggregate(
+    records: { partitionKey: string; data: Buffer | string; explicitHashKey?: string }[],
+    onRecord: (
+      rec: { data: Buffer; partitionKey: string; explicitHashKey?: string },
+      cb: (err?: Error) => void,
+    ) => void,
+    done: () => void,
+    onError: (err: Error) => void,
+  ): void;
+  deaggregateSync(
+    record: object,
+    computeChecksums: boolean,
+    cb: (err: Error | null, recs?: TheirUserRecord[]) => void,
+  ): void;
+}
+export const theirs = createRequire(import.meta.url)('aws-kinesis-agg') as TheirAgg;
+
+/** The KPL schema, for protobufjs's reflection decoder (an independent check of our hand-written encoder). */
+const root = protobuf.Root.fromJSON({
+  nested: {
+    AggregatedRecord: {
+      fields: {
+        partitionKeyTable: { rule: 'repeated', type: 'string', id: 1 },
+        explicitHashKeyTable: { rule: 'repeated', type: 'string', id: 2 },
+        records: { rule: 'repeated', type: 'Record', id: 3 },
+      },
+    },
+    Record: {
+      fields: {
+        partitionKeyIndex: { rule: 'required', type: 'uint64', id: 1 },
+        explicitHashKeyIndex: { type: 'uint64', id: 2 },
+        data: { rule: 'required', type: 'bytes', id: 3 },
+        tags: { rule: 'repeated', type: 'Tag', id: 4 },
+      },
+    },
+    Tag: {
+      fields: { key: { rule: 'required', type: 'string', id: 1 }, value: { type: 'string', id: 2 } },
+    },
+  },
+});
+export const AggregatedRecordType = root.lookupType('AggregatedRecord');
+
+export interface DecodedAggregate {
+  partitionKeyTable: string[];
+  explicitHashKeyTable: string[];
+  records: {
+    partitionKeyIndex: number | { toNumber(): number };
+    explicitHashKeyIndex?: unknown;
+    data: Uint8Array;
+  }[];
+}
+
+export function protobufDecode(aggregate: Uint8Array): DecodedAggregate {
+  const body = aggregate.subarray(4, aggregate.length - 16);
+  const msg = AggregatedRecordType.decode(body);
+  return AggregatedRecordType.toObject(msg, {
+    longs: Number,
+    arrays: true,
+    defaults: false,
+  }) as DecodedAggregate;
+}
+
+export function protobufEncode(value: {
+  partitionKeyTable: string[];
+  explicitHashKeyTable?: string[];
+  records: { partitionKeyIndex: number; explicitHashKeyIndex?: number; data: Uint8Array }[];
+}): Uint8Array {
+  return AggregatedRecordType.encode(AggregatedRecordType.fromObject(value)).finish();
+}
