@@ -1,0 +1,111 @@
+import {
+  CreateTableCommand,
+  type DynamoDBClient,
+  ScanCommand,
+  waitUntilTableExists,
+} from '@aws-sdk/client-dynamodb';
+import {
+  type _Record,
+  type AttributeValue,
+  DescribeStreamCommand,
+  type DynamoDBStreamsClient,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+} from '@aws-sdk/client-dynamodb-streams';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { DynamoDBStreamEventRecord, LambdaAttributeValue } from '../src/lambda-event.js';
+
+/** Creates a table with key `pk` (S) + `sk` (S), optionally with a NEW_AND_OLD_IMAGES stream; returns its stream ARN. */
+export async function createTable(
+  dynamodb: DynamoDBClient,
+  tableName: string,
+  stream = true,
+): Promise<string | undefined> {
+  const out = await dynamodb.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+      ],
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      BillingMode: 'PAY_PER_REQUEST',
+      ...(stream
+        ? { StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' } }
+        : {}),
+    }),
+  );
+  await waitUntilTableExists({ client: dynamodb, maxWaitTime: 30 }, { TableName: tableName });
+  return out.TableDescription?.LatestStreamArn;
+}
+
+/** Every item of a table, unmarshalled, sorted by key. */
+export async function scanAll(
+  dynamodb: DynamoDBClient,
+  tableName: string,
+): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  let start: Record<string, import('@aws-sdk/client-dynamodb').AttributeValue> | undefined;
+  do {
+    const page = await dynamodb.send(new ScanCommand({ TableName: tableName, ExclusiveStartKey: start }));
+    for (const item of page.Items ?? []) items.push(unmarshall(item));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  const key = (item: Record<string, unknown>) => `${item.pk}\u0000${item.sk}`;
+  return items.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+}
+
+/** Reads every record currently in a (single-shard, as DynamoDB Local has) table stream, from TRIM_HORIZON. */
+export async function readStream(streams: DynamoDBStreamsClient, streamArn: string): Promise<_Record[]> {
+  const description = await streams.send(new DescribeStreamCommand({ StreamArn: streamArn }));
+  const records: _Record[] = [];
+  for (const shard of description.StreamDescription?.Shards ?? []) {
+    const { ShardIterator } = await streams.send(
+      new GetShardIteratorCommand({
+        StreamArn: streamArn,
+        ShardId: shard.ShardId,
+        ShardIteratorType: 'TRIM_HORIZON',
+      }),
+    );
+    let iterator = ShardIterator;
+    while (iterator) {
+      const page = await streams.send(new GetRecordsCommand({ ShardIterator: iterator }));
+      records.push(...(page.Records ?? []));
+      if (!page.Records?.length) break;
+      iterator = page.NextShardIterator;
+    }
+  }
+  return records;
+}
+
+function toLambdaValue(value: AttributeValue): LambdaAttributeValue {
+  if (value.B) return { B: Buffer.from(value.B).toString('base64') };
+  if (value.BS) return { BS: value.BS.map((b) => Buffer.from(b).toString('base64')) };
+  if (value.L) return { L: value.L.map(toLambdaValue) };
+  if (value.M) return { M: toLambdaImage(value.M) };
+  return value as LambdaAttributeValue;
+}
+
+function toLambdaImage(image: Record<string, AttributeValue>): Record<string, LambdaAttributeValue> {
+  return Object.fromEntries(Object.entries(image).map(([name, value]) => [name, toLambdaValue(value)]));
+}
+
+/** The record as Lambda's DynamoDB Streams event source delivers it (JSON: binaries in base64). */
+export function toLambdaRecord(record: _Record, eventSourceARN: string): DynamoDBStreamEventRecord {
+  const data = record.dynamodb ?? {};
+  return {
+    eventID: record.eventID,
+    eventName: record.eventName as string | undefined,
+    eventSourceARN,
+    dynamodb: {
+      SequenceNumber: data.SequenceNumber,
+      StreamViewType: data.StreamViewType,
+      ...(data.Keys ? { Keys: toLambdaImage(data.Keys) } : {}),
+      ...(data.NewImage ? { NewImage: toLambdaImage(data.NewImage) } : {}),
+      ...(data.OldImage ? { OldImage: toLambdaImage(data.OldImage) } : {}),
+    },
+  };
+}

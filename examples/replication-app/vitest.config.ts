@@ -1,0 +1,14 @@
+import { defineConfig } from 'vitest/config';
+
+// The replication app needs only DynamoDB Local (and its streams), not kinesis-mock.
+process.env.KINESIS_ARCHIVE_LOCAL ??= 'dynamodb';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    globalSetup: ['@kinesis-archive/local/vitest'],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+  },
+});
