@@ -1,0 +1,66 @@
+import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import {
+  CreateStreamCommand,
+  DescribeStreamSummaryCommand,
+  ListStreamsCommand,
+  PutRecordsCommand,
+} from '@aws-sdk/client-kinesis';
+import { describe, expect, it } from 'vitest';
+import { uniqueName } from '../src/names.js';
+import { processIdsOf, startLocalAws } from '../src/start.js';
+import { localAws } from '../src/vitest-setup.js';
+import { isAlive } from './helpers.js';
+
+const portOf = (url: string | undefined) => Number(new URL(url ?? 'http://x:0').port);
+
+describe('startLocalAws', () => {
+  it('starts both stand-ins on free ports next to the shared ones, and stop() leaves no process', async () => {
+    const shared = localAws().endpoints;
+    const aws = await startLocalAws();
+    const pids = processIdsOf(aws);
+    try {
+      expect(pids).toHaveLength(4); // two supervisors, java, kinesis-mock
+      expect(pids.every(isAlive)).toBe(true);
+      const ports = [portOf(aws.endpoints.kinesis), portOf(aws.endpoints.dynamodb)];
+      expect(ports.every((p) => p > 0)).toBe(true);
+      expect(new Set([...ports, portOf(shared.kinesis), portOf(shared.dynamodb)]).size).toBe(4);
+      for (const fixed of [4567, 4568, 8000]) expect(ports).not.toContain(fixed);
+      expect(aws.env.AWS_ENDPOINT_URL_KINESIS).toBe(aws.endpoints.kinesis);
+      expect(aws.env.AWS_ENDPOINT_URL_DYNAMODB).toBe(aws.endpoints.dynamodb);
+
+      const stream = uniqueName('start');
+      await aws.clients.kinesis.send(new CreateStreamCommand({ StreamName: stream, ShardCount: 2 }));
+      const summary = await aws.clients.kinesis.send(new DescribeStreamSummaryCommand({ StreamName: stream }));
+      expect(summary.StreamDescriptionSummary?.StreamStatus).toBe('ACTIVE');
+      const put = await aws.clients.kinesis.send(
+        new PutRecordsCommand({
+          StreamName: stream,
+          Records: [1, 2, 3].map((i) => ({ Data: Buffer.from(`r${i}`), PartitionKey: `k${i}` })),
+        }),
+      );
+      expect(put.FailedRecordCount).toBe(0);
+      const tables = await aws.clients.dynamodb.send(new ListTablesCommand({}));
+      expect(tables.TableNames).toEqual([]);
+    } finally {
+      await aws.stop();
+    }
+    // stop() waits until the supervisors and the stand-ins are gone.
+    expect(pids.filter(isAlive)).toEqual([]);
+    await aws.stop(); // a second stop is harmless
+  });
+
+  it('starts only Kinesis when asked, and its DynamoDB client says the stand-in was not started', async () => {
+    const aws = await startLocalAws({ dynamodb: false, region: 'eu-west-1' });
+    const pids = processIdsOf(aws);
+    try {
+      expect(aws.endpoints.dynamodb).toBeUndefined();
+      expect(aws.region).toBe('eu-west-1');
+      expect(pids).toHaveLength(2);
+      await expect(aws.clients.kinesis.send(new ListStreamsCommand({}))).resolves.toBeDefined();
+      expect(() => aws.clients.dynamodb).toThrow(/DynamoDB stand-in was not started/);
+    } finally {
+      await aws.stop();
+    }
+    expect(pids.filter(isAlive)).toEqual([]);
+  });
+});
