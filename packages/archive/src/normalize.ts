@@ -1,0 +1,147 @@
+import { type DeaggregatedRecord, deaggregate } from '@kinesis-archive/agg';
+import { encodeSequenceKey, InvalidSequenceNumberError, isSequenceNumber } from '@kinesis-archive/core';
+import { CHUNK_KEY_PREFIX } from './chunking.js';
+import { ArchiveRecordTooLargeError, InvalidArchiveRecordError } from './errors.js';
+import type { ArchiveInput, WriteFailure } from './types.js';
+
+/** The largest record Kinesis accepts by default (data + partition key), 1 MiB. */
+export const DEFAULT_MAX_RECORD_BYTES = 1_048_576;
+
+/** A user record ready to be archived. */
+export interface NormalizedRecord {
+  /** Position of the outer record in the input. */
+  index: number;
+  partitionKey: string;
+  sequenceNumber: string;
+  subSequenceNumber: number;
+  /** `encodeSequenceKey(sequenceNumber, subSequenceNumber)`. */
+  sequenceKey: string;
+  data: Uint8Array;
+  arrival: Date | undefined;
+  shardId: string | undefined;
+  explicitHashKey: string | undefined;
+}
+
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+type Obj = Record<string, unknown>;
+
+function isObject(value: unknown): value is Obj {
+  return typeof value === 'object' && value !== null;
+}
+
+/** Checks the outer shape; returns the outer sequence number, or a reason the input is not a record. */
+function inspect(input: unknown): { sequenceNumber: unknown; problem?: string; deaggregated?: boolean } {
+  if (!isObject(input)) return { sequenceNumber: undefined, problem: 'not an object' };
+  if ('kinesis' in input) {
+    const k = input.kinesis;
+    if (!isObject(k)) return { sequenceNumber: undefined, problem: 'the `kinesis` payload is not an object' };
+    if (typeof k.partitionKey !== 'string') return { sequenceNumber: k.sequenceNumber, problem: 'no partitionKey' };
+    if (typeof k.data !== 'string') return { sequenceNumber: k.sequenceNumber, problem: 'data is not a string' };
+    if (!BASE64.test(k.data)) return { sequenceNumber: k.sequenceNumber, problem: 'data is not valid base64' };
+    return { sequenceNumber: k.sequenceNumber };
+  }
+  if (typeof input.subSequenceNumber === 'number' && typeof input.aggregated === 'boolean') {
+    if (!(input.data instanceof Uint8Array)) {
+      return { sequenceNumber: input.sequenceNumber, problem: 'data is not a Uint8Array' };
+    }
+    return { sequenceNumber: input.sequenceNumber, deaggregated: true };
+  }
+  if ('Data' in input || 'PartitionKey' in input || 'SequenceNumber' in input) {
+    if (!(input.Data instanceof Uint8Array)) {
+      return { sequenceNumber: input.SequenceNumber, problem: 'Data is not a Uint8Array' };
+    }
+    if (typeof input.PartitionKey !== 'string') {
+      return { sequenceNumber: input.SequenceNumber, problem: 'no PartitionKey' };
+    }
+    return { sequenceNumber: input.SequenceNumber };
+  }
+  if (!(input.data instanceof Uint8Array)) {
+    return { sequenceNumber: input.sequenceNumber, problem: 'not a Kinesis record (no data)' };
+  }
+  if (typeof input.partitionKey !== 'string') return { sequenceNumber: input.sequenceNumber, problem: 'no partitionKey' };
+  return { sequenceNumber: input.sequenceNumber };
+}
+
+function toDate(value: unknown): Date | undefined {
+  const date = typeof value === 'number' ? new Date(value * 1000) : value;
+  return date instanceof Date && !Number.isNaN(date.getTime()) ? date : undefined;
+}
+
+/**
+ * Validates and deaggregates the writer's input. Every input record ends up either in `records` (one entry per
+ * user record) or in `failed`: nothing is dropped.
+ */
+export function normalizeRecords(
+  inputs: readonly ArchiveInput[],
+  options: { shardId?: string | undefined; maxRecordBytes: number },
+): { records: NormalizedRecord[]; failed: WriteFailure[] } {
+  const records: NormalizedRecord[] = [];
+  const failed: WriteFailure[] = [];
+  inputs.forEach((input, index) => {
+    const outer = inspect(input);
+    const seq = typeof outer.sequenceNumber === 'string' ? outer.sequenceNumber : undefined;
+    if (outer.problem) {
+      failed.push({ sequenceNumber: seq, index, error: new InvalidArchiveRecordError(index, outer.problem) });
+      return;
+    }
+    if (!isSequenceNumber(outer.sequenceNumber)) {
+      failed.push({ sequenceNumber: seq, index, error: new InvalidSequenceNumberError(outer.sequenceNumber) });
+      return;
+    }
+    let users: DeaggregatedRecord[];
+    try {
+      users = outer.deaggregated
+        ? [input as DeaggregatedRecord]
+        : deaggregate(input, { shardId: options.shardId, onInvalid: 'passthrough' });
+    } catch (error) {
+      const reason = `cannot be read: ${error instanceof Error ? error.message : String(error)}`;
+      failed.push({ sequenceNumber: seq, index, error: new InvalidArchiveRecordError(index, reason) });
+      return;
+    }
+    for (const user of users) {
+      const problem = checkUser(user, index, options.maxRecordBytes);
+      const sub = user.subSequenceNumber;
+      if (problem) {
+        failed.push({ sequenceNumber: seq, subSequenceNumber: sub, partitionKey: user.partitionKey, index, error: problem });
+        continue;
+      }
+      records.push({
+        index,
+        partitionKey: user.partitionKey,
+        sequenceNumber: outer.sequenceNumber,
+        subSequenceNumber: sub,
+        sequenceKey: encodeSequenceKey(outer.sequenceNumber, sub),
+        data: user.data,
+        arrival: toDate(user.approximateArrivalTimestamp),
+        shardId: user.shardId ?? options.shardId,
+        explicitHashKey: user.explicitHashKey,
+      });
+    }
+  });
+  return { records, failed };
+}
+
+function checkUser(
+  user: DeaggregatedRecord,
+  index: number,
+  maxRecordBytes: number,
+): InvalidArchiveRecordError | ArchiveRecordTooLargeError | undefined {
+  const pk = user.partitionKey;
+  if (typeof pk !== 'string' || pk.length === 0) {
+    return new InvalidArchiveRecordError(index, 'empty partition key', { partitionKey: pk });
+  }
+  if (pk.startsWith(CHUNK_KEY_PREFIX)) {
+    return new InvalidArchiveRecordError(index, 'partition key starts with the reserved chunk prefix', {
+      partitionKey: pk,
+    });
+  }
+  if (!Number.isInteger(user.subSequenceNumber) || user.subSequenceNumber < 0 || user.subSequenceNumber > 4_294_967_295) {
+    return new InvalidArchiveRecordError(index, `invalid subSequenceNumber ${user.subSequenceNumber}`);
+  }
+  const size = user.data.byteLength + Buffer.byteLength(pk, 'utf8');
+  if (size > maxRecordBytes) {
+    return new ArchiveRecordTooLargeError(size, maxRecordBytes, { index, partitionKey: pk });
+  }
+  return undefined;
+}

@@ -1,0 +1,259 @@
+import {
+  type DynamoDBClient,
+  GetItemCommand,
+  QueryCommand,
+  type QueryCommandInput,
+  ScanCommand,
+  type ScanCommandInput,
+} from '@aws-sdk/client-dynamodb';
+import { type BackoffOptions, encodeSequenceKey, type RecordPosition, retry } from '@kinesis-archive/core';
+import { readChunks } from './chunk-read.js';
+import { ArchiveTableNotFoundError, CorruptArchiveItemError, InvalidArchiveOptionError, isResourceNotFound } from './errors.js';
+import { chunkInfoOf, decodeHead, headKey, type Item } from './item-codec.js';
+import { buildFilter, checkLimit, type Filter, type ReadFilterOptions } from './read-filter.js';
+import type { ArchivedRecord, ArchiveMode } from './types.js';
+
+
+/** Options of {@link ArchiveReader}. */
+export interface ArchiveReaderOptions {
+  /** Your configured DynamoDB client. */
+  dynamodb: DynamoDBClient;
+  tableName: string;
+  mode: ArchiveMode;
+  /** Strongly consistent reads (not available on global secondary indexes; costs twice). Default false. */
+  consistentRead?: boolean;
+  /** Backoff for throttled reads. Default: 8 attempts within 30 s. */
+  retry?: BackoffOptions;
+}
+
+/** Options of {@link ArchiveReader.get}. */
+export interface GetOptions {
+  /** Return a tombstone (as a record with `tombstone: true`) instead of `undefined`. */
+  includeTombstones?: boolean;
+}
+
+/** Options of {@link ArchiveReader.query}. */
+export interface QueryOptions extends ReadFilterOptions {
+  partitionKey: string;
+  /** First sequence number (inclusive). */
+  fromSequence?: string;
+  /** Last sequence number (inclusive, all of its sub-records). */
+  toSequence?: string;
+  /** Most records returned in all (not a page size). */
+  limit?: number;
+  /** `'asc'` (default, oldest first) or `'desc'`. */
+  order?: 'asc' | 'desc';
+  /** Resume after this record (one the same query returned before). */
+  startAfter?: RecordPosition;
+}
+
+/** A position to resume a scan from: a record the scan (same segment) returned before. */
+export interface ScanCursor {
+  partitionKey: string;
+  sequenceNumber: string;
+  subSequenceNumber?: number;
+}
+
+/** Options of {@link ArchiveReader.scan}. */
+export interface ScanOptions extends ReadFilterOptions {
+  /** This worker's segment, 0-based (with `totalSegments`). */
+  segment?: number;
+  /** Number of parallel-scan segments the work is split into. */
+  totalSegments?: number;
+  /** Most records returned in all (not a page size). */
+  limit?: number;
+  /** Resume after this record (one this scan, in the same segment, returned before). */
+  startAfter?: ScanCursor;
+}
+
+const MAX_SUB = 4_294_967_295;
+const HIGHEST_SEQUENCE = '9'.repeat(129);
+
+/**
+ * Reads an archive table: the latest record of a key, a key's history, or the whole archive (in parallel
+ * segments). Chunked records come back whole; expired items (past `expireAfter`) never come back; tombstones only
+ * on request.
+ *
+ * @example
+ * ```ts
+ * const reader = new ArchiveReader({ dynamodb, tableName: 'orders-archive-ALL', mode: 'ALL' });
+ * for await (const record of reader.query({ partitionKey: 'order-1' })) console.log(record.sequenceNumber);
+ * ```
+ */
+export class ArchiveReader {
+  private readonly options: ArchiveReaderOptions;
+
+  constructor(options: ArchiveReaderOptions) {
+    if (options.mode !== 'ALL' && options.mode !== 'LATEST') {
+      throw new InvalidArchiveOptionError('mode', options.mode, "'ALL' or 'LATEST'");
+    }
+    this.options = options;
+  }
+
+  /**
+   * The latest record of `partitionKey` (either mode), or `undefined` when there is none, it expired, or it is a
+   * tombstone (unless `includeTombstones`).
+   *
+   * @throws {@link ArchiveTableNotFoundError} when the table does not exist.
+   */
+  async get(partitionKey: string, options: GetOptions = {}): Promise<ArchivedRecord | undefined> {
+    if (this.options.mode === 'ALL') {
+      for await (const record of this.query({ partitionKey, order: 'desc', limit: 1, ...options })) return record;
+      return undefined;
+    }
+    const filter = buildFilter(options);
+    const item = await this.getItem(partitionKey, this.options.consistentRead ?? false);
+    return item && filter.accepts(item) ? this.resolve(item, filter) : undefined;
+  }
+
+  /**
+   * A key's records in order (ALL mode; in LATEST mode, at most its one record), as an async iterable that pages
+   * through DynamoDB as it is consumed.
+   */
+  async *query(options: QueryOptions): AsyncGenerator<ArchivedRecord> {
+    const limit = checkLimit(options.limit);
+    const filter = buildFilter(options);
+    if (typeof options.partitionKey !== 'string' || options.partitionKey.length === 0) {
+      throw new InvalidArchiveOptionError('partitionKey', options.partitionKey, 'a non-empty string');
+    }
+    if (this.options.mode === 'LATEST') {
+      const item = await this.getItem(options.partitionKey, this.options.consistentRead ?? false);
+      if (!item || !filter.accepts(item)) return;
+      const seq = item.sequenceNumber?.S ?? '';
+      const lo = options.fromSequence === undefined ? '' : encodeSequenceKey(options.fromSequence, 0);
+      const hi = encodeSequenceKey(options.toSequence ?? HIGHEST_SEQUENCE, MAX_SUB);
+      const key = item.sequenceKey?.S ?? seq;
+      const after = options.startAfter
+        ? encodeSequenceKey(options.startAfter.sequenceNumber, options.startAfter.subSequenceNumber ?? 0)
+        : undefined;
+      if (key < lo || key > hi || (after !== undefined && key <= after)) return;
+      const record = await this.resolve(item, filter);
+      if (record) yield record;
+      return;
+    }
+    const lo = encodeSequenceKey(options.fromSequence ?? '0', 0);
+    const hi = encodeSequenceKey(options.toSequence ?? HIGHEST_SEQUENCE, MAX_SUB);
+    const input: QueryCommandInput = {
+      TableName: this.options.tableName,
+      KeyConditionExpression: 'partitionKey = :pk AND sequenceKey BETWEEN :lo AND :hi',
+      FilterExpression: filter.expression,
+      ExpressionAttributeValues: { ...filter.values, ':pk': { S: options.partitionKey }, ':lo': { S: lo }, ':hi': { S: hi } },
+      ScanIndexForward: options.order !== 'desc',
+      ConsistentRead: this.options.consistentRead ?? false,
+    };
+    if (options.startAfter) {
+      input.ExclusiveStartKey = headKey(
+        'ALL',
+        options.partitionKey,
+        encodeSequenceKey(options.startAfter.sequenceNumber, options.startAfter.subSequenceNumber ?? 0),
+      );
+    }
+    yield* this.collect((key) => this.call((d) => d.send(new QueryCommand({ ...input, ExclusiveStartKey: key }))), input, filter, limit);
+  }
+
+  /**
+   * The whole archive (or one parallel-scan segment of it), as an async iterable. Records come in DynamoDB's
+   * order (by key hash), not in stream order.
+   */
+  async *scan(options: ScanOptions = {}): AsyncGenerator<ArchivedRecord> {
+    const limit = checkLimit(options.limit);
+    const filter = buildFilter(options);
+    const { segment, totalSegments } = options;
+    if ((segment === undefined) !== (totalSegments === undefined)) {
+      throw new InvalidArchiveOptionError('segment', { segment, totalSegments }, 'segment and totalSegments together');
+    }
+    if (
+      totalSegments !== undefined &&
+      (!Number.isInteger(totalSegments) ||
+        totalSegments < 1 ||
+        totalSegments > 1_000_000 ||
+        !Number.isInteger(segment) ||
+        segment! < 0 ||
+        segment! >= totalSegments)
+    ) {
+      throw new InvalidArchiveOptionError('segment', { segment, totalSegments }, '0 <= segment < totalSegments');
+    }
+    const input: ScanCommandInput = {
+      TableName: this.options.tableName,
+      FilterExpression: filter.expression,
+      ExpressionAttributeValues: filter.values,
+      ConsistentRead: this.options.consistentRead ?? false,
+      ...(totalSegments !== undefined ? { Segment: segment, TotalSegments: totalSegments } : {}),
+    };
+    if (options.startAfter) {
+      const { partitionKey, sequenceNumber, subSequenceNumber } = options.startAfter;
+      input.ExclusiveStartKey = headKey(
+        this.options.mode,
+        partitionKey,
+        encodeSequenceKey(sequenceNumber, subSequenceNumber ?? 0),
+      );
+    }
+    yield* this.collect((key) => this.call((d) => d.send(new ScanCommand({ ...input, ExclusiveStartKey: key }))), input, filter, limit);
+  }
+
+  private async *collect(
+    page: (key: Item | undefined) => Promise<{ Items?: Item[]; LastEvaluatedKey?: Item }>,
+    input: { ExclusiveStartKey?: Item | undefined },
+    filter: Filter,
+    limit: number,
+  ): AsyncGenerator<ArchivedRecord> {
+    let count = 0;
+    let key = input.ExclusiveStartKey;
+    do {
+      const out = await page(key);
+      for (const item of out.Items ?? []) {
+        if (!filter.accepts(item)) continue;
+        const record = await this.resolve(item, filter);
+        if (!record) continue;
+        yield record;
+        if (++count >= limit) return;
+      }
+      // Passed back verbatim: DynamoDB's key, not one rebuilt from the last item.
+      key = out.LastEvaluatedKey;
+    } while (key !== undefined);
+  }
+
+  private async call<T>(fn: (dynamodb: DynamoDBClient) => Promise<T>): Promise<T> {
+    try {
+      return await retry(() => fn(this.options.dynamodb), this.options.retry);
+    } catch (error) {
+      const inner = (error as { cause?: unknown }).cause ?? error;
+      if (isResourceNotFound(error) || isResourceNotFound(inner)) {
+        throw new ArchiveTableNotFoundError(this.options.tableName, error);
+      }
+      throw error;
+    }
+  }
+
+  private async getItem(partitionKey: string, consistent: boolean): Promise<Item | undefined> {
+    const out = await this.call((dynamodb) =>
+      dynamodb.send(
+        new GetItemCommand({
+          TableName: this.options.tableName,
+          Key: headKey('LATEST', partitionKey, ''),
+          ConsistentRead: consistent,
+        }),
+      ),
+    );
+    return out.Item;
+  }
+
+  /** Decodes a head item, fetching its chunks when it has some. */
+  private async resolve(item: Item, filter: Filter, attempt = 0): Promise<ArchivedRecord | undefined> {
+    const record = decodeHead(item);
+    const info = chunkInfoOf(item);
+    if (!info) return record;
+    const head = { partitionKey: record.partitionKey, sequenceKey: item.sequenceKey?.S ?? '' };
+    const { dynamodb, tableName, mode } = this.options;
+    const data = await readChunks(dynamodb, tableName, mode, head, info, this.options.retry ?? {});
+    if (data) return { ...record, data };
+    // Chunks gone: in LATEST the record was replaced (its chunks deleted) while we read; read the key again.
+    if (mode === 'LATEST' && attempt < 3) {
+      const fresh = await this.getItem(record.partitionKey, true);
+      if (!fresh || !filter.accepts(fresh)) return undefined;
+      if (fresh.sequenceKey?.S !== head.sequenceKey) return this.resolve(fresh, filter, attempt + 1);
+    }
+    if (filter.accepts(item)) throw new CorruptArchiveItemError('chunks are missing', head);
+    return undefined;
+  }
+}

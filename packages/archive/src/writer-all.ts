@@ -1,0 +1,52 @@
+import { batchPut } from './batch-write.js';
+import { planChunks, putChunks } from './chunk-store.js';
+import type { ModeResult, WriteContext } from './context.js';
+import { encodeHead } from './item-codec.js';
+import type { NormalizedRecord } from './normalize.js';
+
+/**
+ * ALL mode: every record becomes an item keyed by (partitionKey, sequenceKey), written with BatchWriteItem in
+ * groups of 25. Writing the same record again rewrites the same item, so re-delivery is idempotent. A record
+ * delivered twice in one call is written once and counted once in `skippedStale`.
+ */
+export async function writeAll(ctx: WriteContext, input: readonly NormalizedRecord[]): Promise<ModeResult> {
+  const result: ModeResult = { written: 0, tombstoned: 0, skippedStale: 0, compacted: 0, failed: [] };
+  const seen = new Set<string>();
+  const records: NormalizedRecord[] = [];
+  for (const record of input) {
+    const key = `${record.partitionKey}\u0001${record.sequenceKey}`;
+    if (seen.has(key)) {
+      result.skippedStale++;
+      continue;
+    }
+    seen.add(key);
+    records.push(record);
+  }
+
+  const chunked = records.filter((r) => planChunks(r) !== undefined);
+  const chunkFailures = chunked.length > 0 ? await putChunks(ctx, chunked) : new Map();
+  const failedChunked = new Set<NormalizedRecord>();
+  for (const [i, error] of chunkFailures) {
+    failedChunked.add(chunked[i]!);
+    result.failed.push({ record: chunked[i]!, error });
+  }
+
+  const heads = records.filter((r) => !failedChunked.has(r));
+  const entries = heads.map((record, owner) => ({
+    owner,
+    item: encodeHead(record, {
+      mode: 'ALL',
+      nowMs: ctx.nowMs,
+      expireAfter: ctx.expireAfter,
+      tombstone: false,
+      chunks: planChunks(record),
+    }),
+  }));
+  const failures = await batchPut(ctx.dynamodb, ctx.tableName, entries, {
+    concurrency: ctx.concurrency,
+    backoff: ctx.backoff,
+  });
+  for (const [i, error] of failures) result.failed.push({ record: heads[i]!, error });
+  result.written = heads.length - failures.size;
+  return result;
+}

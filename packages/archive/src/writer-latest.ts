@@ -1,0 +1,95 @@
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { isTransientError, retry } from '@kinesis-archive/core';
+import { deleteChunks, planChunks, putChunks } from './chunk-store.js';
+import type { ModeResult, WriteContext } from './context.js';
+import { chunkInfoOf, encodeHead } from './item-codec.js';
+import type { NormalizedRecord } from './normalize.js';
+import { forEachLimit } from './pool.js';
+import { isTombstoneRecord } from './tombstones.js';
+import { toWriteError } from './write-errors.js';
+
+/**
+ * The replace condition: the key is new, or the stored record is older. `sequenceKey` is fixed-width, so string
+ * order is position order for sequence numbers of any length.
+ */
+export const LATEST_CONDITION = 'attribute_not_exists(partitionKey) OR sequenceKey < :newKey';
+
+/** Keeps the newest record of each key; the others are counted as compacted (or stale when exact duplicates). */
+export function compactBatch(records: readonly NormalizedRecord[]): {
+  winners: NormalizedRecord[];
+  compacted: number;
+  duplicates: number;
+} {
+  const best = new Map<string, NormalizedRecord>();
+  let compacted = 0;
+  let duplicates = 0;
+  for (const record of records) {
+    const current = best.get(record.partitionKey);
+    if (current === undefined) {
+      best.set(record.partitionKey, record);
+    } else if (current.sequenceKey === record.sequenceKey) {
+      duplicates++;
+    } else {
+      compacted++;
+      if (record.sequenceKey > current.sequenceKey) best.set(record.partitionKey, record);
+    }
+  }
+  return { winners: [...best.values()], compacted, duplicates };
+}
+
+/**
+ * LATEST mode: compacts the batch to one record per key, then writes each with a conditional PutItem that only
+ * replaces an older record. A late or duplicate record fails the condition and is counted in `skippedStale`.
+ */
+export async function writeLatest(ctx: WriteContext, records: readonly NormalizedRecord[]): Promise<ModeResult> {
+  const { winners, compacted, duplicates } = compactBatch(records);
+  const result: ModeResult = { written: 0, tombstoned: 0, skippedStale: duplicates, compacted, failed: [] };
+  await forEachLimit(winners, ctx.concurrency, async (record) => {
+    const tombstone = isTombstoneRecord(record, ctx);
+    const chunks = tombstone ? undefined : planChunks(record);
+    if (chunks) {
+      const failure = (await putChunks(ctx, [record])).get(0);
+      if (failure) {
+        result.failed.push({ record, error: failure });
+        return;
+      }
+    }
+    const item = encodeHead(record, {
+      mode: 'LATEST',
+      nowMs: ctx.nowMs,
+      expireAfter: tombstone ? ctx.tombstoneExpireAfter : ctx.expireAfter,
+      tombstone,
+      chunks,
+    });
+    try {
+      const out = await retry(
+        () =>
+          ctx.dynamodb.send(
+            new PutItemCommand({
+              TableName: ctx.tableName,
+              Item: item,
+              ConditionExpression: LATEST_CONDITION,
+              ExpressionAttributeValues: { ':newKey': { S: record.sequenceKey } },
+              ReturnValues: 'ALL_OLD',
+            }),
+          ),
+        { ...ctx.backoff, isRetryable: isTransientError },
+      );
+      if (tombstone) result.tombstoned++;
+      else result.written++;
+      const old = out.Attributes;
+      const oldChunks = old ? chunkInfoOf(old) : undefined;
+      if (old && oldChunks && old.sequenceKey?.S) {
+        await deleteChunks(ctx, record.partitionKey, old.sequenceKey.S, oldChunks.count);
+      }
+    } catch (error) {
+      if ((error as { name?: unknown }).name === 'ConditionalCheckFailedException') {
+        result.skippedStale++;
+        if (chunks) await deleteChunks(ctx, record.partitionKey, record.sequenceKey, chunks.count);
+        return;
+      }
+      result.failed.push({ record, error: toWriteError(error, ctx.tableName) });
+    }
+  });
+  return result;
+}
