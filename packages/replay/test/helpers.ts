@@ -1,0 +1,100 @@
+import {
+  CreateStreamCommand,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  type KinesisClient,
+  ListShardsCommand,
+} from '@aws-sdk/client-kinesis';
+import { deaggregate } from '@kinesis-archive/agg';
+import { uniqueName } from '@kinesis-archive/local';
+import { expect } from 'vitest';
+import type { ReplayRecord } from '../src/index.js';
+
+/** Creates a fresh stream (kinesis-mock makes it ACTIVE at once) and returns its name. */
+export async function createStream(kinesis: KinesisClient, shards = 2): Promise<string> {
+  const name = uniqueName('replay');
+  await kinesis.send(new CreateStreamCommand({ StreamName: name, ShardCount: shards }));
+  return name;
+}
+
+/** A user record read back from the stream, deaggregated. */
+export interface ReadBack {
+  partitionKey: string;
+  explicitHashKey?: string | undefined;
+  data: Buffer;
+  shardId: string;
+  aggregated: boolean;
+}
+
+/** Reads every shard from TRIM_HORIZON and deaggregates; records of each shard in stream order. */
+export async function readStream(kinesis: KinesisClient, streamName: string): Promise<ReadBack[]> {
+  const { Shards = [] } = await kinesis.send(new ListShardsCommand({ StreamName: streamName }));
+  const out: ReadBack[] = [];
+  for (const shard of Shards) {
+    const shardId = shard.ShardId!;
+    let iterator = (
+      await kinesis.send(
+        new GetShardIteratorCommand({ StreamName: streamName, ShardId: shardId, ShardIteratorType: 'TRIM_HORIZON' }),
+      )
+    ).ShardIterator;
+    while (iterator) {
+      const page = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 10_000 }));
+      for (const r of page.Records ?? []) {
+        for (const u of deaggregate(r, { onInvalid: 'passthrough' })) {
+          out.push({
+            partitionKey: u.partitionKey,
+            explicitHashKey: u.explicitHashKey,
+            data: Buffer.from(u.data),
+            shardId,
+            aggregated: u.aggregated,
+          });
+        }
+      }
+      if (!page.Records?.length) break;
+      iterator = page.NextShardIterator;
+    }
+  }
+  return out;
+}
+
+/** Groups payloads (hex) by partition key, in order. */
+export function byKey(records: { partitionKey: string; data: Uint8Array | string }[]): Map<string, string[]> {
+  const map = new Map<string, string[]>();
+  for (const r of records) {
+    const hex = Buffer.from(r.data as Uint8Array).toString('hex');
+    const list = map.get(r.partitionKey);
+    if (list) list.push(hex);
+    else map.set(r.partitionKey, [hex]);
+  }
+  return map;
+}
+
+/** Asserts the stream holds exactly the source records: same keys, bytes, and per-key order. */
+export function expectSameContent(source: ReplayRecord[], stream: ReadBack[]): void {
+  expect(stream.length).toBe(source.length);
+  const want = byKey(source);
+  const got = byKey(stream);
+  expect(got.size).toBe(want.size);
+  for (const [key, list] of want) expect(got.get(key), `key ${key}`).toEqual(list);
+}
+
+/** `n` records over `keys` keys with binary payloads (every byte value appears), in per-key sequence order. */
+export function makeRecords(n: number, keys: number, size = 64): ReplayRecord[] {
+  const records: ReplayRecord[] = [];
+  const seq = new Map<string, number>();
+  for (let i = 0; i < n; i++) {
+    const key = `key-${(i * 7919) % keys}`;
+    const s = (seq.get(key) ?? 0) + 1;
+    seq.set(key, s);
+    const data = Buffer.alloc(size);
+    for (let j = 0; j < size; j++) data[j] = (i + j * 31) & 0xff;
+    data.writeUInt32BE(i, 0);
+    records.push({ partitionKey: key, data, sequenceNumber: String(1000 + i), subSequenceNumber: 0 });
+  }
+  return records;
+}
+
+/** An async iterable over the records (as a slow-ish source would give them). */
+export async function* iterate<T>(records: T[]): AsyncIterable<T> {
+  for (const r of records) yield r;
+}

@@ -1,0 +1,138 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { localAws } from '@kinesis-archive/local/vitest';
+import { replay, unwrapEnvelope, type ReplayRecord } from '../src/index.js';
+import { createStream, expectSameContent, iterate, makeRecords, readStream } from './helpers.js';
+
+const { clients } = localAws();
+const kinesis = clients.kinesis;
+afterAll(() => clients.destroy());
+
+describe('replay into a fresh stream', () => {
+  it('writes exactly the source: bytes, keys, per-key order', async () => {
+    const streamName = await createStream(kinesis, 2);
+    const records = makeRecords(600, 40, 200);
+    records.push({ partitionKey: 'üñïçødé-ключ', data: new Uint8Array(0) });
+    records.push({ partitionKey: 'ehk', data: Buffer.from('routed'), explicitHashKey: '1' });
+    const result = await replay({ source: iterate(records), kinesis, streamName });
+    expect(result).toMatchObject({ ok: true, read: 602, sent: 602, kinesisRecords: 602, failed: [], aborted: false });
+    const back = await readStream(kinesis, streamName);
+    expectSameContent(records, back);
+    const ehk = back.find((r) => r.partitionKey === 'ehk')!;
+    expect(ehk.shardId).toBe('shardId-000000000000');
+  });
+
+  it('aggregate: true sends few Kinesis records, per shard, and deaggregates to the source', async () => {
+    const streamName = await createStream(kinesis, 3);
+    const records = makeRecords(1_500, 100, 300);
+    const result = await replay({ source: records, kinesis, streamName, aggregate: true });
+    expect(result.ok).toBe(true);
+    expect(result.sent).toBe(1_500);
+    expect(result.kinesisRecords).toBeLessThan(15);
+    const back = await readStream(kinesis, streamName);
+    expectSameContent(records, back);
+    expect(back.every((r) => r.aggregated)).toBe(true);
+  });
+
+  it('reports invalid records in failed, with typed errors, and sends the rest', async () => {
+    const streamName = await createStream(kinesis, 1);
+    const good = makeRecords(20, 5);
+    const bad: ReplayRecord[] = [
+      { partitionKey: '', data: Buffer.from('x') },
+      { partitionKey: 'k'.repeat(257), data: Buffer.from('x') },
+      { partitionKey: 'big', data: Buffer.alloc(1_048_576) },
+      { partitionKey: 'ehk', data: Buffer.from('x'), explicitHashKey: '-1' },
+      { partitionKey: 'nodata', data: 42 as unknown as Uint8Array },
+    ];
+    const result = await replay({ source: [...good.slice(0, 10), ...bad, ...good.slice(10)], kinesis, streamName });
+    expect(result.ok).toBe(false);
+    expect(result.sent).toBe(20);
+    expect(result.failed.map((f) => (f.error as { code?: string }).code)).toEqual([
+      'INVALID_PARTITION_KEY',
+      'INVALID_PARTITION_KEY',
+      'RECORD_TOO_LARGE',
+      'INVALID_EXPLICIT_HASH_KEY',
+      'INVALID_RECORD',
+    ]);
+    expect(result.failed.map((f) => f.record)).toEqual(bad);
+    expectSameContent(good, await readStream(kinesis, streamName));
+  });
+
+  it('throwOnFailure rejects with ReplayFailedError carrying the result', async () => {
+    const streamName = await createStream(kinesis, 1);
+    const err = await replay({
+      source: [{ partitionKey: '', data: Buffer.from('x') }, ...makeRecords(3, 3)],
+      kinesis,
+      streamName,
+      throwOnFailure: true,
+    }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'REPLAY_FAILED', name: 'ReplayFailedError' });
+    expect((err as { result: { sent: number; failed: unknown[] } }).result).toMatchObject({ sent: 3 });
+    expect((err as { result: { failed: unknown[] } }).result.failed).toHaveLength(1);
+  });
+
+  it('dryRun reads and counts, sends nothing', async () => {
+    const streamName = await createStream(kinesis, 1);
+    const result = await replay({
+      source: [...makeRecords(50, 5), { partitionKey: '', data: new Uint8Array(1) }],
+      kinesis,
+      streamName,
+      dryRun: true,
+    });
+    expect(result).toMatchObject({ read: 51, sent: 0, kinesisRecords: 0 });
+    expect(result.failed).toHaveLength(1);
+    expect(await readStream(kinesis, streamName)).toHaveLength(0);
+  });
+
+  it('envelope: true wraps metadata and the exact bytes', async () => {
+    const streamName = await createStream(kinesis, 1);
+    const at = new Date('2024-05-01T12:00:00.123Z');
+    const data = Buffer.from([0, 255, 128, 10, 13]);
+    const source: ReplayRecord[] = [
+      {
+        partitionKey: 'k',
+        data,
+        sequenceNumber: '49590338271490256608559692538361571095921575989136588898',
+        subSequenceNumber: 3,
+        shardId: 'shardId-000000000007',
+        approximateArrivalTimestamp: at,
+      },
+    ];
+    const result = await replay({ source, kinesis, streamName, envelope: true });
+    expect(result.ok).toBe(true);
+    const [back] = await readStream(kinesis, streamName);
+    expect(back!.partitionKey).toBe('k');
+    const { envelope, data: inner } = unwrapEnvelope(back!.data);
+    expect(Buffer.from(inner).equals(data)).toBe(true);
+    expect(envelope).toMatchObject({
+      sequenceNumber: source[0]!.sequenceNumber,
+      subSequenceNumber: 3,
+      shardId: 'shardId-000000000007',
+      approximateArrivalTimestamp: at.toISOString(),
+    });
+  });
+
+  it('reports progress at a bounded rate, with an eta when the total is known', async () => {
+    const streamName = await createStream(kinesis, 1);
+    const calls: { sent: number; eta?: number | undefined; t: number }[] = [];
+    await replay({
+      source: iterate(makeRecords(400, 20)),
+      kinesis,
+      streamName,
+      total: 400,
+      progressIntervalMs: 100,
+      writer: { maxBatchRecords: 50, concurrency: 1 },
+      onProgress: (p) => calls.push({ sent: p.sent, eta: p.eta, t: Date.now() }),
+    });
+    expect(calls.length).toBeGreaterThan(0);
+    expect(calls.at(-1)!.sent).toBe(400);
+    for (let i = 2; i < calls.length - 1; i++) expect(calls[i]!.t - calls[i - 1]!.t).toBeGreaterThanOrEqual(99);
+    expect(calls.at(-1)!.eta).toBe(0);
+  });
+
+  it('rejects bad options with typed errors', async () => {
+    await expect(replay({ source: [], kinesis })).rejects.toMatchObject({ code: 'INVALID_REPLAY_OPTION' });
+    await expect(
+      replay({ source: [], kinesis, streamName: 'x', segment: 2, totalSegments: 2 }),
+    ).rejects.toMatchObject({ code: 'INVALID_REPLAY_OPTION' });
+  });
+});
