@@ -2,6 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 // Only DynamoDB Local is needed (set before the global setup reads it).
 process.env.KINESIS_ARCHIVE_LOCAL ??= 'dynamodb';
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 export default defineConfig({
   test: {
