@@ -5,6 +5,8 @@
  *
  * @packageDocumentation
  */
+
+export { formatChange } from './format.js';
 export type {
   DynamoDBStreamEvent,
   DynamoDBStreamEventRecord,
@@ -12,3 +14,6 @@ export type {
   ReplicationHandlerOptions,
 } from './lambda.js';
 export { createReplicationHandler, UnapplicableChangeError } from './lambda.js';
+export type { ReplicatedChange, Replication, ReplicationOptions } from './replication.js';
+export { SourceHasNoStreamError, startReplication } from './replication.js';
+export { ensureTargetTable } from './tables.js';

@@ -51,7 +51,7 @@ export async function scanAll(
   let start: Record<string, import('@aws-sdk/client-dynamodb').AttributeValue> | undefined;
   do {
     const page = await dynamodb.send(new ScanCommand({ TableName: tableName, ExclusiveStartKey: start }));
-    for (const item of page.Items ?? []) items.push(unmarshall(item));
+    for (const item of page.Items ?? []) items.push(unmarshall(item, { wrapNumbers: true }));
     start = page.LastEvaluatedKey;
   } while (start);
   const key = (item: Record<string, unknown>) => `${item.pk}\u0000${item.sk}`;
