@@ -1,0 +1,112 @@
+import { createLocalClients, type FaultProxy, startFaultProxy } from '@kinesis-archive/local';
+import { localAws } from '@kinesis-archive/local/vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { PutRecordsFailedError, replay } from '../src/index.js';
+import { createStream, expectSameContent, iterate, makeRecords, readStream } from './helpers.js';
+
+const { clients, endpoints } = localAws();
+const kinesis = clients.kinesis;
+afterAll(() => clients.destroy());
+
+let proxy: FaultProxy | undefined;
+let proxied: ReturnType<typeof createLocalClients> | undefined;
+afterEach(async () => {
+  proxied?.destroy();
+  await proxy?.stop();
+  proxy = undefined;
+  proxied = undefined;
+});
+
+async function throughProxy(rules: Parameters<typeof startFaultProxy>[0]['rules'], seed = 7) {
+  proxy = await startFaultProxy({ target: endpoints.kinesis!, seed, rules });
+  proxied = createLocalClients({ region: endpoints.region, kinesis: proxy.endpoint });
+  return proxied.kinesis;
+}
+
+const fastRetry = { baseDelayMs: 10, maxDelayMs: 100, maxAttempts: 40, budgetMs: 30_000 };
+
+describe('replay under injected faults', () => {
+  it('stays exact and in order per key with 20% partial PutRecords failures and throttling', async () => {
+    const streamName = await createStream(kinesis, 2);
+    const faulty = await throughProxy([
+      { operation: 'PutRecords', fault: 'partial', probability: 0.6, entryFailureRate: 0.2 },
+      { operation: 'PutRecords', fault: 'throttle', probability: 0.2 },
+      {
+        operation: 'PutRecords',
+        fault: 'partial',
+        probability: 0.2,
+        entryFailureRate: 0.2,
+        errorCode: 'InternalFailure',
+      },
+    ]);
+    // Few keys, so that a failed entry often has later records of its key waiting behind it.
+    const records = makeRecords(800, 40, 100);
+    const result = await replay({
+      source: iterate(records),
+      kinesis: faulty,
+      streamName,
+      writer: { retry: fastRetry, maxBatchRecords: 100 },
+    });
+    expect(result.failed).toEqual([]);
+    expect(result.ok).toBe(true);
+    expect(result.sent).toBe(800);
+    expect(result.retries).toBeGreaterThan(0);
+    const counts = proxy!.counts();
+    expect(counts.failedEntries).toBeGreaterThan(0);
+    expect(counts.injected.throttle ?? 0).toBeGreaterThan(0);
+    expectSameContent(records, await readStream(kinesis, streamName));
+  });
+
+  it('stays exact with aggregate: true under partial failures', async () => {
+    const streamName = await createStream(kinesis, 2);
+    const faulty = await throughProxy([
+      { operation: 'PutRecords', fault: 'partial', probability: 0.5, entryFailureRate: 0.5 },
+      { operation: 'PutRecords', fault: 'throttle', probability: 0.2 },
+    ]);
+    const records = makeRecords(3_000, 50, 100);
+    const result = await replay({
+      source: iterate(records),
+      kinesis: faulty,
+      streamName,
+      aggregate: true,
+      writer: { retry: fastRetry, maxRecordBytes: 20_000 },
+    });
+    expect(result.ok).toBe(true);
+    expect(result.retries).toBeGreaterThan(0);
+    expectSameContent(records, await readStream(kinesis, streamName));
+  });
+
+  it('returns a record that always fails in failed, with its error, after the configured attempts', async () => {
+    const streamName = await createStream(kinesis, 1);
+    const faulty = await throughProxy([
+      { operation: 'PutRecords', fault: 'partial', probability: 1, entryFailureRate: 1 },
+    ]);
+    const record = { partitionKey: 'doomed', data: Buffer.from([1, 2, 3]) };
+    const result = await replay({
+      source: [record],
+      kinesis: faulty,
+      streamName,
+      writer: { retry: { ...fastRetry, maxAttempts: 4 } },
+    });
+    expect(result.ok).toBe(false);
+    expect(result.sent).toBe(0);
+    expect(result.failed).toHaveLength(1);
+    expect(result.failed[0]!.record).toBe(record);
+    const error = result.failed[0]!.error as PutRecordsFailedError;
+    expect(error).toBeInstanceOf(PutRecordsFailedError);
+    expect(error.code).toBe('PUT_RECORDS_FAILED');
+    expect(error.errorCode).toBe('ProvisionedThroughputExceededException');
+    expect(error.attempts).toBe(4);
+    expect(result.retries).toBe(3);
+    expect(await readStream(kinesis, streamName)).toHaveLength(0);
+  });
+
+  it('fails every record at once, without retrying, when the request itself is rejected (no such stream)', async () => {
+    const records = makeRecords(10, 3);
+    const result = await replay({ source: records, kinesis, streamName: 'no-such-stream', rateLimit: false });
+    expect(result.ok).toBe(false);
+    expect(result.retries).toBe(0);
+    expect(result.failed.map((f) => f.record)).toEqual(records);
+    expect((result.failed[0]!.error as PutRecordsFailedError).errorCode).toBe('ResourceNotFoundException');
+  });
+});
