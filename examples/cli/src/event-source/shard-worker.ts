@@ -112,6 +112,8 @@ export async function runShard(reader: ShardReader, settings: WorkerSettings): P
         lastSequenceNumber: last,
         retry: retryIndex,
         outcome: verdict.kind === 'malformed' ? 'error' : verdict.kind,
+        completed: 0,
+        totalCompleted: 0,
         durationMs,
       };
       let done = batch.length;
@@ -130,6 +132,8 @@ export async function runShard(reader: ShardReader, settings: WorkerSettings): P
         shard.records += done;
         stats.records += done;
       }
+      report.completed = done;
+      report.totalCompleted = stats.records;
       await settings.onBatch?.(report);
       if (verdict.kind === 'success') {
         failedStart = undefined;

@@ -40,6 +40,10 @@ export interface BatchReport {
   retry: number;
   /** `success`, `partial` (batchItemFailures) or `error` (thrown or malformed response). */
   outcome: InvocationOutcome;
+  /** Records of this invocation now checkpointed (all for `success`, those before `retryFrom` for `partial`). */
+  completed: number;
+  /** Records completed so far in the whole run. */
+  totalCompleted: number;
   /** For `partial`: the lowest reported sequence number, where the next invocation starts. */
   retryFrom?: string;
   /** For `error`: what went wrong. */

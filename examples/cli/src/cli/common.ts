@@ -1,0 +1,50 @@
+import { type Command, Option } from 'commander';
+import { type CliClients, type ConnectionOptions, createClients } from './clients.js';
+import type { Output } from './output.js';
+
+/** What every command action gets besides its options. */
+export interface CommandContext {
+  output: Output;
+  /** Aborts on Ctrl-C / SIGTERM. */
+  signal: AbortSignal;
+  /** The exit code when the action returns normally (0 unless a command sets it). */
+  exitCode: number;
+}
+
+/** Options every command takes. */
+export interface CommonOptions extends ConnectionOptions {
+  json?: boolean;
+}
+
+/** Adds `--endpoint`, `--kinesis-endpoint`, `--dynamodb-endpoint`, `--region` and `--json` to a command. */
+export function withCommonOptions(command: Command): Command {
+  return command
+    .addOption(new Option('--endpoint <url>', 'endpoint for every AWS service (e.g. a local stand-in)'))
+    .addOption(new Option('--kinesis-endpoint <url>', 'Kinesis endpoint (wins over --endpoint)'))
+    .addOption(
+      new Option(
+        '--dynamodb-endpoint <url>',
+        'DynamoDB and DynamoDB Streams endpoint (wins over --endpoint)',
+      ),
+    )
+    .addOption(
+      new Option(
+        '--region <region>',
+        'AWS region (default: the SDK default chain; us-east-1 with an endpoint)',
+      ),
+    )
+    .addOption(new Option('--json', 'machine-readable JSON on stdout'));
+}
+
+/** Runs `fn` with clients built from the options, and closes them afterwards. */
+export async function withClients<T>(
+  options: CommonOptions,
+  fn: (clients: CliClients) => Promise<T>,
+): Promise<T> {
+  const clients = createClients(options);
+  try {
+    return await fn(clients);
+  } finally {
+    clients.destroy();
+  }
+}
