@@ -47,16 +47,25 @@ function median(xs: number[]): number {
   return s[s.length >> 1]!;
 }
 
-async function time(fn: () => unknown | Promise<unknown>): Promise<number> {
-  const times: number[] = [];
-  await fn(); // warm-up
-  for (let i = 0; i < RUNS; i++) {
-    gc();
-    const t0 = performance.now();
+type Op = () => unknown | Promise<unknown>;
+
+/** Runs every op once as warm-up, then RUNS rounds in which each op runs once (interleaved, so that a
+ * busy machine slows all of them alike); returns the median time of each op in ms. */
+async function timeAll(ops: Record<string, Op>): Promise<Record<string, number>> {
+  const times: Record<string, number[]> = {};
+  for (const [name, fn] of Object.entries(ops)) {
     await fn();
-    times.push(performance.now() - t0);
+    times[name] = [];
   }
-  return median(times);
+  for (let i = 0; i < RUNS; i++) {
+    for (const [name, fn] of Object.entries(ops)) {
+      gc();
+      const t0 = performance.now();
+      await fn();
+      times[name]!.push(performance.now() - t0);
+    }
+  }
+  return Object.fromEntries(Object.entries(times).map(([name, xs]) => [name, median(xs)]));
 }
 
 const mbps = (bytes: number, ms: number) => bytes / 1e6 / (ms / 1000);
@@ -78,22 +87,8 @@ async function main(): Promise<void> {
   for (let i = 0; i < records.length; i += 1000) {
     chunks.push(Buffer.concat(records.slice(i, i + 1000).map((r) => r.data as Buffer)));
   }
-  const md5Ms = await time(() => {
-    for (const c of chunks) createHash('md5').update(c).digest();
-  });
-
-  let ours: AggregatedRecord[] = [];
-  const oursAggMs = await time(() => {
-    ours = aggregate(records);
-  });
-  const theirsAggMs = await time(
-    () =>
-      new Promise<void>((resolve, reject) => {
-        theirs.aggregate(theirRecords, (_rec, cb) => cb(), resolve, reject);
-      }),
-  );
+  const ours = aggregate(records);
   const aggBytes = ours.reduce((n, r) => n + r.data.length, 0);
-
   // Deaggregation inputs: GetRecords-like Buffers and Lambda events (base64).
   const seq = '49545115243490985018280067714973144582180062593244200961';
   const fromBuffers = ours.map((r) => ({ data: r.data, partitionKey: r.partitionKey, sequenceNumber: seq }));
@@ -110,42 +105,70 @@ async function main(): Promise<void> {
     },
   }));
   const aggChunks = ours.map((r) => Buffer.from(r.data).subarray(4, r.data.length - 16));
-  const md5DeaggMs = await time(() => {
-    for (const c of aggChunks) createHash('md5').update(c).digest();
-  });
 
-  let n = 0;
-  const oursDeaggMs = await time(() => {
-    n = 0;
-    for (const r of fromBuffers) n += deaggregate(r).length;
+  const check = (what: string, n: number) => {
+    if (n !== RECORDS) throw new Error(`${what}: ${n} records instead of ${RECORDS}`);
+  };
+  const theirDeagg = (input: object) => {
+    let n = 0;
+    theirs.deaggregateSync(input, true, (err, recs) => {
+      if (err) throw err;
+      n = recs!.length;
+    });
+    return n;
+  };
+  const t = await timeAll({
+    md5Input: () => {
+      for (const c of chunks) createHash('md5').update(c).digest();
+    },
+    oursAgg: () =>
+      check(
+        'ours aggregate',
+        aggregate(records).reduce((n, r) => n + r.recordCount, 0),
+      ),
+    theirsAgg: () =>
+      new Promise<void>((resolve, reject) => {
+        let n = 0;
+        theirs.aggregate(
+          theirRecords,
+          (_rec, cb) => {
+            n++;
+            cb();
+          },
+          () => {
+            if (n !== ours.length) reject(new Error(`aws-kinesis-agg emitted ${n} records`));
+            else resolve();
+          },
+          reject,
+        );
+      }),
+    md5Aggregates: () => {
+      for (const c of aggChunks) createHash('md5').update(c).digest();
+    },
+    oursDeagg: () => {
+      let n = 0;
+      for (const r of fromBuffers) n += deaggregate(r).length;
+      check('ours deaggregate', n);
+    },
+    theirsDeagg: () => {
+      let n = 0;
+      for (const r of theirBuffers) n += theirDeagg(r);
+      check('aws-kinesis-agg deaggregate', n);
+    },
+    oursLambda: () => {
+      let n = 0;
+      for (const e of events) n += deaggregate(e).length;
+      check('ours deaggregate (Lambda)', n);
+    },
+    theirsLambda: () => {
+      let n = 0;
+      for (const e of events) n += theirDeagg(e.kinesis);
+      check('aws-kinesis-agg deaggregate (Lambda)', n);
+    },
   });
-  if (n !== RECORDS) throw new Error(`ours deaggregated ${n} records`);
-  const theirsDeaggMs = await time(() => {
-    n = 0;
-    for (const r of theirBuffers)
-      theirs.deaggregateSync(r, true, (err, recs) => {
-        if (err) throw err;
-        n += recs!.length;
-      });
-  });
-  if (n !== RECORDS) throw new Error(`aws-kinesis-agg deaggregated ${n} records`);
-  const oursLambdaMs = await time(() => {
-    n = 0;
-    for (const e of events) n += deaggregate(e).length;
-  });
-  const theirsLambdaMs = await time(() => {
-    n = 0;
-    for (const e of events)
-      theirs.deaggregateSync(e.kinesis, true, (err, recs) => {
-        if (err) throw err;
-        n += recs!.length;
-      });
-  });
-  if (n !== RECORDS) throw new Error(`aws-kinesis-agg deaggregated ${n} records`);
 
   // Peak memory while aggregating (incremental, sampled every 500 records), above the baseline with the input
   // already in memory. Counts heap + external (Buffers).
-  ours = [];
   gc();
   const mem = () => {
     const m = process.memoryUsage();
@@ -174,20 +197,22 @@ async function main(): Promise<void> {
     `node ${process.version}, ${cpus()[0]?.model ?? 'cpu'}; ${RECORDS} records x ${RECORD_BYTES} B, 20-char keys; median of ${RUNS}`,
   );
   console.log(
-    `input ${(inputBytes / 1e6).toFixed(1)} MB -> ${ours.length || kept.length} aggregates, ${(aggBytes / 1e6).toFixed(1)} MB`,
+    `input ${(inputBytes / 1e6).toFixed(1)} MB -> ${ours.length} aggregates, ${(aggBytes / 1e6).toFixed(1)} MB`,
   );
   console.log('');
   console.log('| operation | ours MB/s | aws-kinesis-agg MB/s | speed-up | MD5 floor MB/s | of floor |');
   console.log('|---|---|---|---|---|---|');
-  console.log(row('aggregate', inputBytes, oursAggMs, theirsAggMs, md5Ms));
-  console.log(row('deaggregate (Buffers, MD5 verified)', aggBytes, oursDeaggMs, theirsDeaggMs, md5DeaggMs));
+  console.log(row('aggregate', inputBytes, t.oursAgg!, t.theirsAgg!, t.md5Input!));
+  console.log(
+    row('deaggregate (Buffers, MD5 verified)', aggBytes, t.oursDeagg!, t.theirsDeagg!, t.md5Aggregates!),
+  );
   console.log(
     row(
       'deaggregate (Lambda base64 events, MD5 verified)',
       aggBytes,
-      oursLambdaMs,
-      theirsLambdaMs,
-      md5DeaggMs,
+      t.oursLambda!,
+      t.theirsLambda!,
+      t.md5Aggregates!,
     ),
   );
   console.log('');

@@ -118,10 +118,10 @@ class Group {
   readonly ehkIndex = new Map<string, number>();
   readonly ehks: string[] = [];
   readonly ehkBytes: number[] = [];
-  recPk: number[] = [];
-  recEhk: number[] = [];
-  recData: Uint8Array[] = [];
-  recInner: number[] = [];
+  readonly recPk: number[] = [];
+  readonly recEhk: number[] = [];
+  readonly recData: Uint8Array[] = [];
+  readonly recInner: number[] = [];
   /** Bytes of the protobuf message so far. */
   size = 0;
   firstHashKey: bigint | undefined;
@@ -139,10 +139,10 @@ class Group {
     this.ehkIndex.clear();
     this.ehks.length = 0;
     this.ehkBytes.length = 0;
-    this.recPk = [];
-    this.recEhk = [];
-    this.recData = [];
-    this.recInner = [];
+    this.recPk.length = 0;
+    this.recEhk.length = 0;
+    this.recData.length = 0;
+    this.recInner.length = 0;
     this.size = 0;
     this.firstHashKey = undefined;
   }

@@ -104,8 +104,10 @@ describe('ShardMap (unit)', () => {
 type Local = { clients: { kinesis: KinesisClient }; stop(): Promise<void> };
 let local: Local | undefined;
 let localError: unknown;
+// A non-literal specifier: the test depends on @kinesis-archive/local at run time only, not on its typings.
+const LOCAL = '@kinesis-archive/local';
 try {
-  const mod = (await import('@kinesis-archive/local')) as { startLocalAws?: (o?: object) => Promise<Local> };
+  const mod = (await import(LOCAL)) as { startLocalAws?: (o?: object) => Promise<Local> };
   if (typeof mod.startLocalAws !== 'function') localError = new Error('startLocalAws not exported');
 } catch (error) {
   localError = error;
@@ -113,7 +115,7 @@ try {
 
 describe.skipIf(localError !== undefined)('ShardMap.load against kinesis-mock', () => {
   beforeAll(async () => {
-    const { startLocalAws } = (await import('@kinesis-archive/local')) as unknown as {
+    const { startLocalAws } = (await import(LOCAL)) as {
       startLocalAws: (o?: object) => Promise<Local>;
     };
     local = await startLocalAws({ kinesis: true, dynamodb: false });
