@@ -122,6 +122,9 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     tracker.settle(item.position, item.record);
   };
 
+  const progress = new ProgressReporter(options.onProgress, options.progressIntervalMs ?? 1_000, options.total);
+  const counts = () => ({ read, sent, failed: failed.length, retries: writer?.stats.retries ?? 0 });
+
   const internal = new AbortController();
   const onAbort = () => internal.abort(options.signal?.reason);
   if (options.signal?.aborted) onAbort();
@@ -141,6 +144,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
             sent++;
             tracker.settle(item.position, item.record);
           }
+          progress.report(counts());
         },
         onFailed: (unit, error) => {
           for (const item of unit.items) fail(item, error);
@@ -148,8 +152,6 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
       });
   const aggregator = options.aggregate && !dryRun ? new Aggregator({ shardMap, maxBytes: maxRecordBytes }) : undefined;
   const groups = new Map<string, Item[]>();
-  const progress = new ProgressReporter(options.onProgress, options.progressIntervalMs ?? 1_000, options.total);
-  const counts = () => ({ read, sent, failed: failed.length, retries: writer?.stats.retries ?? 0 });
 
   const putAggregates = async (outs: ReturnType<Aggregator['add']>) => {
     for (const out of outs) {
