@@ -1,5 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
+// Also for the global setup's process, which starts the stand-ins.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+
 // The replication app needs only DynamoDB Local (and its streams), not kinesis-mock.
 process.env.KINESIS_ARCHIVE_LOCAL ??= 'dynamodb';
 
@@ -9,6 +12,5 @@ export default defineConfig({
     globalSetup: ['@kinesis-archive/local/vitest'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
-    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
   },
 });

@@ -1,0 +1,93 @@
+import { deaggregate, hashKeyOf, ShardMap } from '@kinesis-archive/agg';
+import { uniqueName } from '@kinesis-archive/local';
+import { localAws } from '@kinesis-archive/local/vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { ProducerEvent } from '../src/input.js';
+import { createProducer } from '../src/producer.js';
+import { createStream, readStream } from './kinesis.js';
+
+const { clients } = localAws();
+afterAll(() => clients.destroy());
+
+/** The user records on the stream, deaggregated, per key in stream order; checks each sits on its key's shard. */
+async function readBack(streamName: string) {
+  const shardMap = await ShardMap.load(clients.kinesis, { streamName });
+  const byKey = new Map<string, string[]>();
+  let kinesisRecords = 0;
+  for (const { shardId, records } of await readStream(clients.kinesis, streamName)) {
+    for (const record of records) {
+      kinesisRecords++;
+      for (const user of deaggregate(record)) {
+        expect(shardMap.shardFor(hashKeyOf(user.partitionKey))?.shardId).toBe(shardId);
+        const list = byKey.get(user.partitionKey) ?? [];
+        list.push(Buffer.from(user.data).toString('utf8'));
+        byKey.set(user.partitionKey, list);
+      }
+    }
+  }
+  return { byKey, kinesisRecords };
+}
+
+describe('createProducer', () => {
+  it('puts N events that read back deaggregated exactly, in order per key, each on its key shard', async () => {
+    const streamName = uniqueName('producer');
+    await createStream(clients.kinesis, streamName, 3);
+    const events: ProducerEvent[] = [];
+    for (let i = 0; i < 2_000; i++) {
+      // Strings, JSON objects and multi-byte text.
+      const payload = i % 3 === 0 ? `plain ${i}` : i % 3 === 1 ? { i, text: 'zürich ☃' } : `ünïcødé ${i}`;
+      events.push({ key: `user-${i % 50}`, payload });
+    }
+    const producer = createProducer({ kinesis: clients.kinesis, streamName });
+
+    const result = await producer.send(events);
+
+    expect(result).toMatchObject({ received: 2_000, sent: 2_000, failed: [] });
+    expect(result.kinesisRecords).toBeLessThan(20);
+    const { byKey, kinesisRecords } = await readBack(streamName);
+    expect(kinesisRecords).toBe(result.kinesisRecords);
+    const expected = new Map<string, string[]>();
+    for (const event of events) {
+      const text = typeof event.payload === 'string' ? event.payload : JSON.stringify(event.payload);
+      expected.set(event.key, [...(expected.get(event.key) ?? []), text]);
+    }
+    expect(byKey).toEqual(expected);
+  });
+
+  it('reports events it cannot send by key and sends the rest', async () => {
+    const streamName = uniqueName('producer');
+    await createStream(clients.kinesis, streamName, 1);
+    const producer = createProducer({ kinesis: clients.kinesis, streamName, maxBytes: 4_096 });
+    const tooLong = 'k'.repeat(257);
+    const result = await producer.send([
+      { key: 'a', payload: 'first' },
+      { key: tooLong, payload: 'bad key' },
+      { key: 'b', payload: 'x'.repeat(5_000) },
+      { key: 'c', payload: 'last' },
+    ]);
+
+    expect(result.sent).toBe(2);
+    expect(result.failed.map((f) => [f.key, (f.error as { code?: string }).code])).toEqual([
+      [tooLong, 'INVALID_PARTITION_KEY'],
+      ['b', 'RECORD_TOO_LARGE'],
+    ]);
+    const { byKey } = await readBack(streamName);
+    expect(byKey).toEqual(
+      new Map([
+        ['a', ['first']],
+        ['c', ['last']],
+      ]),
+    );
+  });
+
+  it('reuses the shard map across calls', async () => {
+    const streamName = uniqueName('producer');
+    await createStream(clients.kinesis, streamName, 2);
+    const producer = createProducer({ kinesis: clients.kinesis, streamName });
+    const first = await producer.send([{ key: 'k', payload: '1' }]);
+    const second = await producer.send([{ key: 'k', payload: '2' }]);
+    expect([first.sent, second.sent]).toEqual([1, 1]);
+    const { byKey } = await readBack(streamName);
+    expect(byKey.get('k')).toEqual(['1', '2']);
+  });
+});
