@@ -133,13 +133,21 @@ export async function createArchiveTable(
 }
 
 async function enableTtl(dynamodb: DynamoDBClient, tableName: string): Promise<void> {
-  const ttl = await dynamodb.send(new DescribeTimeToLiveCommand({ TableName: tableName }));
-  const status = ttl.TimeToLiveDescription?.TimeToLiveStatus;
-  if (status === 'ENABLED' || status === 'ENABLING') return;
-  await dynamodb.send(
-    new UpdateTimeToLiveCommand({
-      TableName: tableName,
-      TimeToLiveSpecification: { AttributeName: 'expireAfter', Enabled: true },
-    }),
-  );
+  const isOn = async (): Promise<boolean> => {
+    const ttl = await dynamodb.send(new DescribeTimeToLiveCommand({ TableName: tableName }));
+    const status = ttl.TimeToLiveDescription?.TimeToLiveStatus;
+    return status === 'ENABLED' || status === 'ENABLING';
+  };
+  if (await isOn()) return;
+  try {
+    await dynamodb.send(
+      new UpdateTimeToLiveCommand({
+        TableName: tableName,
+        TimeToLiveSpecification: { AttributeName: 'expireAfter', Enabled: true },
+      }),
+    );
+  } catch (error) {
+    // Another caller enabled it in between ("TimeToLive is already enabled").
+    if (!(await isOn())) throw error;
+  }
 }
