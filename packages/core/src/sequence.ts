@@ -7,7 +7,7 @@ export const SUB_SEQUENCE_DIGITS = 10;
 /** Length of every key made by {@link encodeSequenceKey}. */
 export const SEQUENCE_KEY_LENGTH = MAX_SEQUENCE_DIGITS + 1 + SUB_SEQUENCE_DIGITS;
 
-const SEQUENCE_PATTERN = /^(?:0|[1-9]\d{0,128})$/;
+const DIGITS = /^\d{1,256}$/;
 const MAX_SUB_SEQUENCE = 4_294_967_295;
 
 /** A position in a stream: a sequence number and, for user records of a KPL aggregate, a sub-sequence number. */
@@ -31,9 +31,20 @@ export class InvalidSequenceNumberError extends KinesisArchiveError {
   }
 }
 
-/** True when `value` is a canonical Kinesis sequence number (`0|[1-9]\d{0,128}`). */
+/**
+ * True when `value` is a sequence number: a decimal string of at most 129 significant digits. Kinesis sends them
+ * without leading zeros (`0|[1-9]\d{0,128}`); DynamoDB Streams (and DynamoDB Local) may zero-pad them, which is
+ * accepted too and ignored by every comparison.
+ */
 export function isSequenceNumber(value: unknown): value is string {
-  return typeof value === 'string' && SEQUENCE_PATTERN.test(value);
+  return typeof value === 'string' && DIGITS.test(value) && significant(value).length <= MAX_SEQUENCE_DIGITS;
+}
+
+/** The digits without leading zeros (`"0"` for zero). */
+function significant(value: string): string {
+  let i = 0;
+  while (i < value.length - 1 && value.charCodeAt(i) === 48) i++;
+  return i === 0 ? value : value.slice(i);
 }
 
 /** Throws {@link InvalidSequenceNumberError} unless `value` is a sequence number. */
@@ -50,6 +61,8 @@ export function assertSequenceNumber(value: unknown): asserts value is string {
 export function compareSequenceNumbers(a: string, b: string): number {
   assertSequenceNumber(a);
   assertSequenceNumber(b);
+  a = significant(a);
+  b = significant(b);
   if (a.length !== b.length) return a.length < b.length ? -1 : 1;
   return a < b ? -1 : a > b ? 1 : 0;
 }
@@ -85,7 +98,7 @@ function assertSubSequence(value: number): void {
 export function encodeSequenceKey(sequenceNumber: string, subSequenceNumber = 0): string {
   assertSequenceNumber(sequenceNumber);
   assertSubSequence(subSequenceNumber);
-  return `${sequenceNumber.padStart(MAX_SEQUENCE_DIGITS, '0')}.${String(subSequenceNumber).padStart(SUB_SEQUENCE_DIGITS, '0')}`;
+  return `${significant(sequenceNumber).padStart(MAX_SEQUENCE_DIGITS, '0')}.${String(subSequenceNumber).padStart(SUB_SEQUENCE_DIGITS, '0')}`;
 }
 
 /** Reverses {@link encodeSequenceKey}. Throws {@link KinesisArchiveError} `INVALID_SEQUENCE_KEY` on a malformed key. */

@@ -17,7 +17,8 @@ describe('sequence numbers', () => {
     expect(isSequenceNumber('0')).toBe(true);
     expect(isSequenceNumber('1'.repeat(129))).toBe(true);
     expect(isSequenceNumber('1'.repeat(130))).toBe(false);
-    expect(isSequenceNumber('012')).toBe(false);
+    expect(isSequenceNumber('000000000000000000012')).toBe(true); // DynamoDB Local pads
+    expect(isSequenceNumber(`000${'1'.repeat(130)}`)).toBe(false);
     expect(isSequenceNumber('')).toBe(false);
     expect(isSequenceNumber('12a')).toBe(false);
     expect(isSequenceNumber(12)).toBe(false);
@@ -27,6 +28,8 @@ describe('sequence numbers', () => {
     expect(compareSequenceNumbers(nines56, ten57)).toBeLessThan(0);
     expect(compareSequenceNumbers(ten57, nines56)).toBeGreaterThan(0);
     expect(compareSequenceNumbers('5', '5')).toBe(0);
+    expect(compareSequenceNumbers('0000000000000000000100', '99')).toBeGreaterThan(0);
+    expect(compareSequenceNumbers('007', '7')).toBe(0);
     // string comparison would get this wrong:
     expect(nines56 > ten57).toBe(true);
   });
@@ -81,6 +84,7 @@ describe('sequence keys', () => {
       sequenceNumber: ten57,
       subSequenceNumber: 7,
     });
+    expect(encodeSequenceKey('00042', 1)).toBe(encodeSequenceKey('42', 1));
     expect(decodeSequenceKey(encodeSequenceKey('0'))).toEqual({ sequenceNumber: '0', subSequenceNumber: 0 });
   });
 
