@@ -1,4 +1,5 @@
 import {
+  type _Record,
   AddTagsToStreamCommand,
   CreateStreamCommand,
   DescribeStreamSummaryCommand,
@@ -6,7 +7,6 @@ import {
   GetShardIteratorCommand,
   type KinesisClient,
   ListShardsCommand,
-  type _Record,
 } from '@aws-sdk/client-kinesis';
 
 /** Creates a stream with `shards` shards (and tags) and waits until it is ACTIVE. Returns its ARN. */
@@ -41,7 +41,11 @@ export async function readStream(
     const shardId = shard.ShardId!;
     const records: _Record[] = [];
     let { ShardIterator: iterator } = await kinesis.send(
-      new GetShardIteratorCommand({ StreamName: streamName, ShardId: shardId, ShardIteratorType: 'TRIM_HORIZON' }),
+      new GetShardIteratorCommand({
+        StreamName: streamName,
+        ShardId: shardId,
+        ShardIteratorType: 'TRIM_HORIZON',
+      }),
     );
     while (iterator) {
       const page = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 10_000 }));
