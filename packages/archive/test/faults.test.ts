@@ -1,0 +1,119 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { LOCAL_CREDENTIALS, startFaultProxy } from '@kinesis-archive/local';
+import { localAws } from '@kinesis-archive/local/vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { type ArchiveMode, ArchiveReader, ArchiveWriter } from '../src/index.js';
+import { collect, freshTable, rec, seq } from './helpers.js';
+
+const { clients, endpoints } = localAws();
+const dynamodb = clients.dynamodb;
+afterAll(() => clients.destroy());
+
+async function throughProxy(rules: Parameters<typeof startFaultProxy>[0]['rules'], seed = 7) {
+  const proxy = await startFaultProxy({ target: endpoints.dynamodb!, seed, rules });
+  // maxAttempts 1: the SDK does not retry on its own, so the writer's retries are what is tested.
+  const proxied = new DynamoDBClient({
+    region: endpoints.region,
+    endpoint: proxy.endpoint,
+    credentials: { ...LOCAL_CREDENTIALS },
+    maxAttempts: 1,
+  });
+  return {
+    proxy,
+    dynamodb: proxied,
+    async close() {
+      proxied.destroy();
+      await proxy.stop();
+    },
+  };
+}
+
+const fast = { baseDelayMs: 5, maxDelayMs: 100, maxAttempts: 30, budgetMs: 30_000 };
+
+describe('faults injected by the proxy', () => {
+  it('ALL: UnprocessedItems and throttled BatchWriteItem calls are retried with nothing lost', async () => {
+    const tableName = await freshTable(dynamodb, 'ALL');
+    const p = await throughProxy([
+      { operation: 'BatchWriteItem', fault: 'partial', probability: 0.5, entryFailureRate: 0.4 },
+      { operation: 'BatchWriteItem', fault: 'throttle', probability: 0.2 },
+    ]);
+    try {
+      const writer = new ArchiveWriter({ dynamodb: p.dynamodb, tableName, mode: 'ALL', retry: fast });
+      const records = Array.from({ length: 600 }, (_, i) => rec(`k-${i % 50}`, seq(i)));
+      const result = await writer.write(records);
+      expect(result.failed).toEqual([]);
+      expect(result.written).toBe(600);
+      const counts = p.proxy.counts();
+      expect(counts.failedEntries).toBeGreaterThan(0);
+      expect(counts.injected.throttle ?? 0).toBeGreaterThan(0);
+      const reader = new ArchiveReader({ dynamodb, tableName, mode: 'ALL', consistentRead: true });
+      const stored = await collect(reader.scan());
+      expect(new Set(stored.map((r) => r.sequenceNumber))).toEqual(new Set(records.map((r) => r.sequenceNumber)));
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('LATEST: throttled and failing conditional writes are retried with nothing lost', async () => {
+    const tableName = await freshTable(dynamodb, 'LATEST');
+    const p = await throughProxy([
+      { operation: 'PutItem', fault: 'throttle', probability: 0.3 },
+      { operation: 'PutItem', fault: 'internal', probability: 0.1 },
+    ]);
+    try {
+      const writer = new ArchiveWriter({ dynamodb: p.dynamodb, tableName, mode: 'LATEST', retry: fast });
+      const records = Array.from({ length: 300 }, (_, i) => rec(`k-${i % 80}`, seq(i)));
+      const result = await writer.write(records);
+      expect(result.failed).toEqual([]);
+      expect(result.written).toBe(80);
+      expect(result.compacted).toBe(220);
+      expect(p.proxy.counts().injected.throttle ?? 0).toBeGreaterThan(0);
+      const reader = new ArchiveReader({ dynamodb, tableName, mode: 'LATEST', consistentRead: true });
+      for (let k = 0; k < 80; k += 13) {
+        expect((await reader.get(`k-${k}`))?.sequenceNumber).toBe(seq(k + 80 * Math.floor((299 - k) / 80)));
+      }
+    } finally {
+      await p.close();
+    }
+  });
+
+  it.each(['ALL', 'LATEST'] as ArchiveMode[])('%s: what still fails after the retries is returned in failed', async (mode) => {
+    const tableName = await freshTable(dynamodb, mode);
+    const p = await throughProxy([{ fault: 'throttle', probability: 1 }]);
+    try {
+      const writer = new ArchiveWriter({
+        dynamodb: p.dynamodb,
+        tableName,
+        mode,
+        retry: { baseDelayMs: 1, maxDelayMs: 5, maxAttempts: 2 },
+      });
+      const records = Array.from({ length: 40 }, (_, i) => rec(`k-${i}`, seq(i)));
+      const result = await writer.write(records);
+      expect(result.written).toBe(0);
+      expect(result.failed.length).toBe(40);
+      expect(result.failed.every((f) => f.error.code === 'WRITE_FAILED')).toBe(true);
+      expect(result.failed.map((f) => f.sequenceNumber)).toEqual(records.map((r) => r.sequenceNumber));
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('ALL: items left unprocessed after the retries are returned in failed', async () => {
+    const tableName = await freshTable(dynamodb, 'ALL');
+    const p = await throughProxy([{ operation: 'BatchWriteItem', fault: 'partial', probability: 1, entryFailureRate: 1 }]);
+    try {
+      const writer = new ArchiveWriter({
+        dynamodb: p.dynamodb,
+        tableName,
+        mode: 'ALL',
+        retry: { baseDelayMs: 1, maxDelayMs: 5, maxAttempts: 3 },
+      });
+      const result = await writer.write(Array.from({ length: 30 }, (_, i) => rec('k', seq(i))));
+      expect(result.written).toBe(0);
+      expect(result.failed.length).toBe(30);
+      expect(result.failed[0]!.error.message).toMatch(/unprocessed/);
+    } finally {
+      await p.close();
+    }
+  });
+});
