@@ -5,7 +5,7 @@ import { CheckpointConflictError, CheckpointSaveError, DescribeStreamError, List
 import { batchIterator, type ChangeBatch, type PendingBatch } from './iterator.js';
 import { type DataLossInfo, openIterator, type ReadContext, readShardBatch, type ShardCursor } from './reader.js';
 import { type ChangeRecord, type Image, toChangeRecord, type UnmarshallSetting } from './records.js';
-import { cloneShardState, parseShardState, type ShardState } from './shard-state.js';
+import { cloneShardState, compareStreamSequenceNumbers, parseShardState, type ShardState } from './shard-state.js';
 import { describeShards, readableShards, reconcileShards, type StreamsClient } from './shard-tracker.js';
 
 /** Options of {@link DynamoDBStream}. */
@@ -312,7 +312,11 @@ export class DynamoDBStream extends EventEmitter<DynamoDBStreamEvents> {
     let decodeFailed = false;
     for (const raw of outcome.records) {
       try {
-        changes.push(toChangeRecord(shardId, raw, this.options.unmarshall ?? true));
+        const change = toChangeRecord(shardId, raw, this.options.unmarshall ?? true);
+        // A record at or before the processed position (a re-read after a re-opened iterator) is not repeated.
+        const done = progress.sequenceNumber;
+        if (done !== undefined && compareStreamSequenceNumbers(change.sequenceNumber, done) <= 0) continue;
+        changes.push(change);
       } catch (error) {
         decodeFailed = true;
         this.report(new RecordDecodeError(shardId, raw.dynamodb?.SequenceNumber ?? '?', error));
