@@ -375,15 +375,22 @@ function encode(group: Group): Buffer {
   let p = MAGIC.length;
   const { pks, pkBytes, ehks, recPk, recEhk, recData, recInner } = group;
   for (let i = 0; i < pks.length; i++) {
+    const pk = pks[i]!;
+    const n = pkBytes[i]!;
     buf[p++] = 0x0a;
-    p = writeVarint(buf, p, pkBytes[i]!);
-    p += buf.write(pks[i]!, p, 'utf8');
+    p = writeVarint(buf, p, n);
+    if (n === pk.length && n <= 64) {
+      // ASCII (UTF-8 length == UTF-16 length): a short copy loop beats a call into C++
+      for (let c = 0; c < n; c++) buf[p++] = pk.charCodeAt(c);
+    } else {
+      p += buf.write(pk, p, 'utf8');
+    }
   }
   for (let i = 0; i < ehks.length; i++) {
     const ehk = ehks[i]!;
     buf[p++] = 0x12;
     buf[p++] = ehk.length;
-    p += buf.write(ehk, p, 'latin1');
+    for (let c = 0; c < ehk.length; c++) buf[p++] = ehk.charCodeAt(c);
   }
   for (let i = 0; i < recData.length; i++) {
     const data = recData[i]!;
