@@ -51,8 +51,8 @@ export function buildProgram(ctx: CommandContext): Command {
 export async function runCli(argv: readonly string[], output: Output = processOutput): Promise<number> {
   const controller = new AbortController();
   const stop = () => controller.abort();
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
   const ctx: CommandContext = { output, signal: controller.signal, exitCode: 0 };
   try {
     await buildProgram(ctx).parseAsync([...argv], { from: 'user' });

@@ -4,6 +4,7 @@ import { duration, type Output } from './output.js';
 export class ProgressBar {
   private lastPrint = 0;
   private drawn = false;
+  private pending: (() => void) | undefined;
 
   constructor(
     private readonly output: Output,
@@ -14,7 +15,11 @@ export class ProgressBar {
   /** Shows `done` of `total` (when known) with a rate and an ETA. */
   update(done: number, total: number | undefined, perSecond: number, etaMs?: number, force = false): void {
     const now = Date.now();
-    if (!this.output.interactive && !force && now - this.lastPrint < this.intervalMs) return;
+    if (!this.output.interactive && !force && now - this.lastPrint < this.intervalMs) {
+      this.pending = () => this.update(done, total, perSecond, etaMs, true);
+      return;
+    }
+    this.pending = undefined;
     this.lastPrint = now;
     const width = 24;
     const share = total ? Math.min(1, done / total) : undefined;
@@ -32,8 +37,9 @@ export class ProgressBar {
     }
   }
 
-  /** Ends the bar's line. */
+  /** Shows the last state (if it was not shown) and ends the bar's line. */
   done(): void {
+    this.pending?.();
     if (this.drawn) process.stderr.write('\n');
     this.drawn = false;
   }

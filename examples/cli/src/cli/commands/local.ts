@@ -38,10 +38,12 @@ export function localCommand(ctx: CommandContext): Command {
           for (const [name, value] of Object.entries(aws.env)) ctx.output.out(`export ${name}=${value}`);
           ctx.output.out('Press Ctrl-C to stop.');
         }
+        // The stand-ins' processes do not hold the event loop open: this timer does, until Ctrl-C.
+        const keepAlive = setInterval(() => undefined, 1 << 30);
         await new Promise<void>((resolve) => {
           if (ctx.signal.aborted) resolve();
           ctx.signal.addEventListener('abort', () => resolve(), { once: true });
-        });
+        }).finally(() => clearInterval(keepAlive));
       } finally {
         await aws.stop();
         if (!options.json) ctx.output.err('stopped');

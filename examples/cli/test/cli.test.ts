@@ -1,0 +1,271 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { PutItemCommand, UpdateTableCommand } from '@aws-sdk/client-dynamodb';
+import { createArchiveTable } from '@kinesis-archive/archive';
+import { uniqueName } from '@kinesis-archive/local';
+import { localAws } from '@kinesis-archive/local/vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createStream, putRecords } from './helpers.js';
+
+const { clients, endpoints } = localAws();
+afterAll(() => clients.destroy());
+const bin = fileURLToPath(new URL('../bin/kinesis-archive.mjs', import.meta.url));
+const connection = [
+  '--kinesis-endpoint',
+  endpoints.kinesis ?? '',
+  '--dynamodb-endpoint',
+  endpoints.dynamodb ?? '',
+  '--region',
+  endpoints.region,
+];
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI as a user would, with no AWS credentials in the environment. */
+function cli(args: string[], options: { until?: (stdout: string) => boolean; signal?: NodeJS.Signals } = {}) {
+  const env = { ...process.env };
+  for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_PROFILE', 'AWS_SESSION_TOKEN'])
+    delete env[name];
+  return new Promise<Run>((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, ...args], { env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      if (options.until?.(stdout)) child.kill(options.signal ?? 'SIGINT');
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('kinesis-archive', () => {
+  it('prints help for the program and every command', async () => {
+    const top = await cli(['--help']);
+    expect(top.code).toBe(0);
+    for (const command of ['local', 'create-table', 'archive', 'query', 'scan', 'replay', 'tail']) {
+      expect(top.stdout).toContain(command);
+      const help = await cli([command, '--help']);
+      expect(help.code).toBe(0);
+      expect(help.stdout).toContain(`Usage: kinesis-archive ${command}`);
+    }
+  });
+
+  it('exits with 2 on bad usage and says why on stderr', async () => {
+    const cases: [string[], RegExp][] = [
+      [
+        ['archive', '--stream', 's', '--batch-size', '0'],
+        /--batch-size expects a whole number from 1 to 10000/,
+      ],
+      [
+        ['archive', '--stream', 's', '--from', 'yesterday'],
+        /--from expects trim-horizon, latest or an ISO timestamp/,
+      ],
+      [['create-table', '--mode', 'SOME'], /--mode expects ALL or LATEST/],
+      [['query', '--table', 't'], /required option '--key <partitionKey>' not specified/],
+      [['nonsense'], /unknown command 'nonsense'/],
+      [['scan', '--table', 't', '--segment', '1'], /--segment and --total-segments go together/],
+    ];
+    for (const [args, message] of cases) {
+      const run = await cli(args);
+      expect({ args, code: run.code }).toEqual({ args, code: 2 });
+      expect(run.stderr).toMatch(message);
+      expect(run.stdout).toBe('');
+    }
+  });
+
+  it('exits with 1 and a clear message for an unknown table or stream', async () => {
+    const table = uniqueName('missing');
+    const query = await cli(['query', '--table', table, '--key', 'k', ...connection]);
+    expect(query.code).toBe(1);
+    expect(query.stderr).toContain(`table "${table}" does not exist`);
+    const archive = await cli([
+      'archive',
+      '--stream',
+      uniqueName('nostream'),
+      '--mode',
+      'ALL',
+      '--create-table',
+      ...connection,
+    ]);
+    expect(archive.code).toBe(1);
+    expect(archive.stderr).toMatch(/\[STREAM_NOT_FOUND\].*does not exist/);
+  });
+
+  it('create-table, archive, query, scan and replay a stream end to end', async () => {
+    const stream = uniqueName('cli');
+    await createStream(clients.kinesis, stream, 2);
+    await putRecords(clients.kinesis, stream, 300, { keys: 10 });
+
+    const created = await cli(['create-table', '--stream', stream, '--mode', 'ALL', '--json', ...connection]);
+    expect(created.code).toBe(0);
+    expect(JSON.parse(created.stdout)).toMatchObject({ tableName: `${stream}-archive-ALL`, created: true });
+    const again = await cli(['create-table', '--stream', stream, '--mode', 'ALL', '--json', ...connection]);
+    expect(JSON.parse(again.stdout)).toMatchObject({ created: false });
+
+    const archived = await cli([
+      'archive',
+      '--stream',
+      stream,
+      '--mode',
+      'ALL',
+      '--batch-size',
+      '25',
+      '--until-idle',
+      '--json',
+      ...connection,
+    ]);
+    expect(archived.stderr).not.toMatch(/error/);
+    expect(archived.code).toBe(0);
+    const summary = JSON.parse(archived.stdout);
+    expect(summary).toMatchObject({ records: 300, table: `${stream}-archive-ALL`, retries: 0 });
+    expect(summary.invocations).toBeGreaterThanOrEqual(12);
+    expect(Object.keys(summary.shards)).toHaveLength(2);
+
+    const table = `${stream}-archive-ALL`;
+    const query = await cli(['query', '--table', table, '--key', 'key-3', '--json', ...connection]);
+    expect(query.code).toBe(0);
+    const history = JSON.parse(query.stdout) as { text: string; data: string; sequenceNumber: string }[];
+    expect(history.map((r) => r.text)).toEqual(Array.from({ length: 30 }, (_, i) => `record-${3 + i * 10}`));
+    expect(Buffer.from(history[0]!.data, 'base64').toString()).toBe('record-3');
+    const desc = await cli([
+      'query',
+      '--table',
+      table,
+      '--key',
+      'key-3',
+      '--order',
+      'desc',
+      '--limit',
+      '2',
+      '--json',
+      ...connection,
+    ]);
+    expect((JSON.parse(desc.stdout) as { text: string }[]).map((r) => r.text)).toEqual([
+      'record-293',
+      'record-283',
+    ]);
+    const human = await cli(['query', '--table', table, '--key', 'key-3', '--limit', '1', ...connection]);
+    expect(human.stdout).toMatch(/key-3 +\d+\.0 +"record-3"/);
+
+    const scan = await cli(['scan', '--table', table, '--json', ...connection]);
+    expect(scan.code).toBe(0);
+    const lines = scan.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { text: string });
+    expect(new Set(lines.map((l) => l.text)).size).toBe(300);
+    const limited = await cli(['scan', '--table', table, '--limit', '7', '--json', ...connection]);
+    expect(limited.stdout.trim().split('\n')).toHaveLength(7);
+
+    const target = uniqueName('cli-replay');
+    await createStream(clients.kinesis, target, 1);
+    const dry = await cli([
+      'replay',
+      '--table',
+      table,
+      '--stream',
+      target,
+      '--dry-run',
+      '--json',
+      ...connection,
+    ]);
+    expect(dry.code).toBe(0);
+    expect(JSON.parse(dry.stdout)).toMatchObject({ ok: true, dryRun: true, read: 300, sent: 0 });
+    const replayed = await cli([
+      'replay',
+      '--table',
+      table,
+      '--stream',
+      target,
+      '--aggregate',
+      '--json',
+      ...connection,
+    ]);
+    expect(replayed.code).toBe(0);
+    expect(JSON.parse(replayed.stdout)).toMatchObject({
+      ok: true,
+      read: 300,
+      sent: 300,
+      failed: 0,
+      mode: 'ALL',
+    });
+    expect(replayed.stderr).toMatch(/replay .*300\/300/);
+  });
+
+  it('archive --from latest skips what is already in the stream', async () => {
+    const stream = uniqueName('cli-latest');
+    await createStream(clients.kinesis, stream, 1);
+    await putRecords(clients.kinesis, stream, 20);
+    const run = await cli([
+      'archive',
+      '--stream',
+      stream,
+      '--mode',
+      'LATEST',
+      '--create-table',
+      '--from',
+      'latest',
+      '--until-idle',
+      '--json',
+      ...connection,
+    ]);
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ records: 0, mode: 'LATEST' });
+  });
+
+  it('tail prints the changes of a table stream as JSON lines', async () => {
+    const tableName = uniqueName('cli-tail');
+    await createArchiveTable(clients.dynamodb, { tableName, mode: 'LATEST', ttl: false });
+    await clients.dynamodb.send(
+      new UpdateTableCommand({
+        TableName: tableName,
+        StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' },
+      }),
+    );
+    for (const id of ['a', 'b', 'c']) {
+      await clients.dynamodb.send(
+        new PutItemCommand({ TableName: tableName, Item: { partitionKey: { S: id } } }),
+      );
+    }
+    const run = await cli([
+      'tail',
+      '--table',
+      tableName,
+      '--limit',
+      '3',
+      '--poll-interval',
+      '50',
+      '--json',
+      ...connection,
+    ]);
+    expect(run.code).toBe(0);
+    const changes = run.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { eventName: string; keys: unknown });
+    expect(changes.map((c) => [c.eventName, c.keys])).toEqual([
+      ['INSERT', { partitionKey: 'a' }],
+      ['INSERT', { partitionKey: 'b' }],
+      ['INSERT', { partitionKey: 'c' }],
+    ]);
+  });
+
+  it('local starts the stand-ins, prints their endpoints as JSON and stops on Ctrl-C', async () => {
+    const run = await cli(['local', '--no-dynamodb', '--json'], { until: (out) => out.includes('\n') });
+    expect(run.code).toBe(0);
+    const ready = JSON.parse(run.stdout.split('\n')[0]!) as {
+      endpoints: { kinesis: string };
+      env: Record<string, string>;
+    };
+    expect(ready.endpoints.kinesis).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(ready.env.AWS_ENDPOINT_URL_KINESIS).toBe(ready.endpoints.kinesis);
+  });
+});
