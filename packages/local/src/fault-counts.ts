@@ -22,7 +22,8 @@ export class FaultCounter {
   private state: FaultCounts = { requests: 0, forwarded: 0, injected: {}, failedEntries: 0, byOperation: {} };
 
   private bump(operation: string, key: string, by = 1): void {
-    const op = (this.state.byOperation[operation] ??= {});
+    this.state.byOperation[operation] ??= {};
+    const op = this.state.byOperation[operation];
     op[key] = (op[key] ?? 0) + by;
   }
 

@@ -1,4 +1,10 @@
-import { Agent, type IncomingHttpHeaders, type IncomingMessage, request, type ServerResponse } from 'node:http';
+import {
+  Agent,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  request,
+  type ServerResponse,
+} from 'node:http';
 
 const HOP_BY_HOP = new Set([
   'connection',
@@ -12,7 +18,10 @@ const HOP_BY_HOP = new Set([
 ]);
 
 /** Copies headers without the hop-by-hop ones (and without any in `drop`). */
-export function endToEndHeaders(headers: IncomingHttpHeaders, drop: readonly string[] = []): IncomingHttpHeaders {
+export function endToEndHeaders(
+  headers: IncomingHttpHeaders,
+  drop: readonly string[] = [],
+): IncomingHttpHeaders {
   const out: IncomingHttpHeaders = {};
   for (const [name, value] of Object.entries(headers)) {
     if (value === undefined || HOP_BY_HOP.has(name) || drop.includes(name)) continue;

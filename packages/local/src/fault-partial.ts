@@ -68,7 +68,10 @@ export function planPutRecords(
   const stream = String(request.StreamName ?? request.StreamARN ?? 'the stream');
   const failure =
     errorCode === 'ProvisionedThroughputExceededException'
-      ? { ErrorCode: errorCode, ErrorMessage: `Rate exceeded for shard in stream ${stream} (injected by the fault proxy).` }
+      ? {
+          ErrorCode: errorCode,
+          ErrorMessage: `Rate exceeded for shard in stream ${stream} (injected by the fault proxy).`,
+        }
       : { ErrorCode: errorCode, ErrorMessage: `Internal service failure (injected by the fault proxy).` };
   return {
     forwardBody: kept.length > 0 ? Buffer.from(JSON.stringify({ ...request, Records: kept })) : undefined,
@@ -115,7 +118,8 @@ export function planBatchWriteItem(request: Json, rate: number, random: () => nu
         if (!Array.isArray(list)) return undefined;
         merged[table] = [...list];
       }
-      for (const [table, list] of Object.entries(unprocessed)) merged[table] = [...(merged[table] ?? []), ...list];
+      for (const [table, list] of Object.entries(unprocessed))
+        merged[table] = [...(merged[table] ?? []), ...list];
       return { ...(upstream ?? {}), UnprocessedItems: merged };
     },
   };

@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { KinesisArchiveError } from '@kinesis-archive/core';
-import { type FaultCounts, FaultCounter } from './fault-counts.js';
+import { FaultCounter, type FaultCounts } from './fault-counts.js';
 import { endToEndHeaders, Forwarder, pipeBack, readBody } from './fault-forward.js';
 import {
   type PartialPlan,
@@ -20,7 +20,7 @@ import {
   type ProxyAnswer,
   parseTarget,
 } from './fault-responses.js';
-import { DEFAULT_ENTRY_FAILURE_RATE, type FaultRule, FaultPlanner, validateRules } from './fault-rules.js';
+import { DEFAULT_ENTRY_FAILURE_RATE, FaultPlanner, type FaultRule, validateRules } from './fault-rules.js';
 import { seededRandom } from './prng.js';
 
 /** Options of {@link startFaultProxy}. */
@@ -50,9 +50,13 @@ export interface FaultProxy {
 /** The fault proxy's target is not a usable `http:` URL. */
 export class InvalidProxyTargetError extends KinesisArchiveError {
   constructor(target: string) {
-    super('INVALID_PROXY_TARGET', `the fault proxy target must be an http:// URL, got ${JSON.stringify(target)}`, {
-      details: { target },
-    });
+    super(
+      'INVALID_PROXY_TARGET',
+      `the fault proxy target must be an http:// URL, got ${JSON.stringify(target)}`,
+      {
+        details: { target },
+      },
+    );
   }
 }
 
@@ -127,7 +131,9 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     plan: PartialPlan,
     target: AwsTarget,
   ) => {
+    const countIt = () => counter.injected(target.operation, 'partial', 1, plan.failedEntries);
     if (!plan.forwardBody) {
+      countIt();
       send(res, jsonAnswer(target.service, plan.merge(undefined)));
       return;
     }
@@ -142,6 +148,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       res.end(raw);
       return;
     }
+    countIt();
     const body = Buffer.from(JSON.stringify(merged));
     const kept = endToEndHeaders(upstream.headers, ['content-length', 'content-encoding', 'x-amz-crc32']);
     res.writeHead(200, { ...kept, ...jsonHeaders(target.service, body) });
@@ -165,7 +172,8 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
           : planBatchWriteItem(request, rate, random);
     }
     counter.injected(op, 'latency', decision.latencyHits);
-    if (rule) counter.injected(op, rule.fault, 1, plan?.failedEntries ?? 0);
+    // A partial failure is counted once its answer is built (the stand-in may refuse the forwarded part).
+    if (rule && rule.fault !== 'partial') counter.injected(op, rule.fault);
     if (decision.latencyMs > 0) await delay(decision.latencyMs);
     if (stopped) return;
     switch (rule?.fault) {
@@ -173,10 +181,26 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
         req.socket.destroy();
         return;
       case 'throttle':
-        send(res, errorAnswer(target.service, 400, rule.errorCode ?? defaultErrorName('throttle', target.service), op));
+        send(
+          res,
+          errorAnswer(
+            target.service,
+            400,
+            rule.errorCode ?? defaultErrorName('throttle', target.service),
+            op,
+          ),
+        );
         return;
       case 'internal':
-        send(res, errorAnswer(target.service, 500, rule.errorCode ?? defaultErrorName('internal', target.service), op));
+        send(
+          res,
+          errorAnswer(
+            target.service,
+            500,
+            rule.errorCode ?? defaultErrorName('internal', target.service),
+            op,
+          ),
+        );
         return;
       default:
         if (plan) await forwardPartial(req, res, plan, target);

@@ -81,9 +81,16 @@ function errorMessage(name: string, operation: string): string {
  * Kinesis (JSON 1.1) and DynamoDB (JSON 1.0, namespaced `__type`) send them, so SDKs raise an exception whose
  * `name` is `name`.
  */
-export function errorAnswer(service: AwsService, status: number, name: string, operation: string): ProxyAnswer {
+export function errorAnswer(
+  service: AwsService,
+  status: number,
+  name: string,
+  operation: string,
+): ProxyAnswer {
   const type =
-    service === 'dynamodb' || service === 'dynamodbStreams' ? `com.amazonaws.dynamodb.v20120810#${name}` : name;
+    service === 'dynamodb' || service === 'dynamodbStreams'
+      ? `com.amazonaws.dynamodb.v20120810#${name}`
+      : name;
   const body = Buffer.from(JSON.stringify({ __type: type, message: errorMessage(name, operation) }));
   return { status, headers: { ...jsonHeaders(service, body), 'x-amzn-errortype': name }, body };
 }

@@ -60,9 +60,13 @@ export function validateRules(rules: readonly FaultRule[]): FaultRule[] {
   return rules.map((rule, index) => {
     if (!rule || typeof rule !== 'object') throw new InvalidFaultRuleError(index, 'not an object');
     if (!KINDS.includes(rule.fault)) {
-      throw new InvalidFaultRuleError(index, `unknown fault ${JSON.stringify(rule.fault)} (use ${KINDS.join(', ')})`);
+      throw new InvalidFaultRuleError(
+        index,
+        `unknown fault ${JSON.stringify(rule.fault)} (use ${KINDS.join(', ')})`,
+      );
     }
-    if (!isShare(rule.probability)) throw new InvalidFaultRuleError(index, 'probability must be a number from 0 to 1');
+    if (!isShare(rule.probability))
+      throw new InvalidFaultRuleError(index, 'probability must be a number from 0 to 1');
     const op = rule.operation;
     if (op !== undefined && typeof op !== 'string' && !(op instanceof RegExp)) {
       throw new InvalidFaultRuleError(index, 'operation must be a string or a RegExp');
@@ -77,7 +81,10 @@ export function validateRules(rules: readonly FaultRule[]): FaultRule[] {
       throw new InvalidFaultRuleError(index, 'maxCount must be an integer >= 0');
     }
     if (rule.errorCode !== undefined && !/^[A-Za-z][A-Za-z0-9.]*$/.test(rule.errorCode)) {
-      throw new InvalidFaultRuleError(index, 'errorCode must be an AWS error name such as ThrottlingException');
+      throw new InvalidFaultRuleError(
+        index,
+        'errorCode must be an AWS error name such as ThrottlingException',
+      );
     }
     return { ...rule };
   });

@@ -12,6 +12,7 @@ export type { FaultProxy, FaultProxyOptions } from './fault-proxy.js';
 export { InvalidProxyTargetError, startFaultProxy } from './fault-proxy.js';
 export type { FaultKind, FaultRule } from './fault-rules.js';
 export { InvalidFaultRuleError } from './fault-rules.js';
+export { LOCAL_ENDPOINTS_ENV, localAwsFromVitest } from './from-env.js';
 export { uniqueName } from './names.js';
 export { freePort } from './ports.js';
 export type { LocalAws, StartLocalAwsOptions } from './start.js';

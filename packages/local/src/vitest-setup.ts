@@ -17,6 +17,7 @@
  */
 import { inject } from 'vitest';
 import { createLocalClients, type LocalAwsEndpoints, type LocalClients } from './clients.js';
+import { LOCAL_ENDPOINTS_ENV } from './from-env.js';
 import { type LocalAws, startLocalAws } from './start.js';
 
 declare module 'vitest' {
@@ -41,10 +42,19 @@ export default async function setup(project: ProvideTarget): Promise<() => Promi
     dynamodb: which.includes('dynamodb'),
   });
   project.provide('kinesisArchiveLocalAws', aws.endpoints);
-  return () => aws.stop();
+  // Workers start after the setup and inherit this, for `localAwsFromVitest()` from the main entry.
+  process.env[LOCAL_ENDPOINTS_ENV] = JSON.stringify(aws.endpoints);
+  return async () => {
+    delete process.env[LOCAL_ENDPOINTS_ENV];
+    await aws.stop();
+  };
 }
 
-/** Endpoints and clients of the stand-ins started by the global setup, for use inside a test file. */
+/**
+ * Endpoints and clients of the stand-ins started by the global setup, for use inside a test file.
+ *
+ * @throws Error when the global setup is not configured.
+ */
 export function localAws(): { endpoints: LocalAwsEndpoints; clients: LocalClients } {
   const endpoints = inject('kinesisArchiveLocalAws');
   if (!endpoints) {

@@ -38,7 +38,11 @@ describe('start-up errors', () => {
   });
 
   it('throws StandInStartError with the last log lines when a stand-in exits at once', async () => {
-    const crashing = fakeJava('java-crash', '17.0.9', 'echo "starting up"; echo "fatal: port melted" >&2; exit 3');
+    const crashing = fakeJava(
+      'java-crash',
+      '17.0.9',
+      'echo "starting up"; echo "fatal: port melted" >&2; exit 3',
+    );
     const error = await startLocalAws({ kinesis: false, javaCommand: crashing }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StandInStartError);
     expect((error as StandInStartError).code).toBe('STAND_IN_START_FAILED');

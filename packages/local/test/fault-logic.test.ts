@@ -5,7 +5,10 @@ import { FaultPlanner } from '../src/fault-rules.js';
 import { seededRandom } from '../src/prng.js';
 
 /** A "random" source that replays fixed numbers. */
-const replay = (...values: number[]) => () => values.shift() ?? 0.99;
+const replay =
+  (...values: number[]) =>
+  () =>
+    values.shift() ?? 0.99;
 
 describe('seededRandom', () => {
   it('repeats for a seed, differs across seeds, and stays in [0, 1)', () => {
@@ -51,18 +54,37 @@ describe('FaultPlanner', () => {
 });
 
 describe('partial plans', () => {
-  const request = { StreamName: 's', Records: ['a', 'b', 'c', 'd'].map((k) => ({ Data: 'AA==', PartitionKey: k })) };
+  const request = {
+    StreamName: 's',
+    Records: ['a', 'b', 'c', 'd'].map((k) => ({ Data: 'AA==', PartitionKey: k })),
+  };
 
   it('PutRecords: merges the stand-in results back in request order, counting its own failures too', () => {
-    const plan = planPutRecords(request, 0.5, replay(0.9, 0.1, 0.9, 0.1), 'ProvisionedThroughputExceededException');
+    const plan = planPutRecords(
+      request,
+      0.5,
+      replay(0.9, 0.1, 0.9, 0.1),
+      'ProvisionedThroughputExceededException',
+    );
     expect(plan.failedEntries).toBe(2);
-    expect(JSON.parse(plan.forwardBody?.toString() ?? '{}').Records.map((r: { PartitionKey: string }) => r.PartitionKey)).toEqual(['a', 'c']);
+    expect(
+      JSON.parse(plan.forwardBody?.toString() ?? '{}').Records.map(
+        (r: { PartitionKey: string }) => r.PartitionKey,
+      ),
+    ).toEqual(['a', 'c']);
     const merged = plan.merge({
       FailedRecordCount: 1,
-      Records: [{ SequenceNumber: '1', ShardId: 'shardId-0' }, { ErrorCode: 'InternalFailure', ErrorMessage: 'x' }],
+      Records: [
+        { SequenceNumber: '1', ShardId: 'shardId-0' },
+        { ErrorCode: 'InternalFailure', ErrorMessage: 'x' },
+      ],
     });
     expect(merged?.FailedRecordCount).toBe(3);
-    expect((merged?.Records as { ErrorCode?: string; SequenceNumber?: string }[]).map((r) => r.ErrorCode ?? r.SequenceNumber)).toEqual([
+    expect(
+      ((merged?.Records ?? []) as { ErrorCode?: string; SequenceNumber?: string }[]).map(
+        (r) => r.ErrorCode ?? r.SequenceNumber,
+      ),
+    ).toEqual([
       '1',
       'ProvisionedThroughputExceededException',
       'InternalFailure',
@@ -79,7 +101,11 @@ describe('partial plans', () => {
 
   it('BatchWriteItem: keeps the stand-in UnprocessedItems and adds its own per table', () => {
     const put = (pk: string) => ({ PutRequest: { Item: { pk: { S: pk } } } });
-    const plan = planBatchWriteItem({ RequestItems: { t1: [put('1'), put('2')], t2: [put('3')] } }, 0.5, replay(0.1, 0.9, 0.1));
+    const plan = planBatchWriteItem(
+      { RequestItems: { t1: [put('1'), put('2')], t2: [put('3')] } },
+      0.5,
+      replay(0.1, 0.9, 0.1),
+    );
     expect(JSON.parse(plan.forwardBody?.toString() ?? '{}')).toEqual({ RequestItems: { t1: [put('2')] } });
     expect(plan.merge({ UnprocessedItems: { t1: [put('2')] } })).toEqual({
       UnprocessedItems: { t1: [put('2'), put('1')], t2: [put('3')] },
@@ -98,9 +124,18 @@ describe('partial plans', () => {
 
 describe('AWS shapes', () => {
   it('parses X-Amz-Target for the three services', () => {
-    expect(parseTarget('Kinesis_20131202.PutRecords')).toEqual({ service: 'kinesis', operation: 'PutRecords' });
-    expect(parseTarget('DynamoDB_20120810.BatchWriteItem')).toEqual({ service: 'dynamodb', operation: 'BatchWriteItem' });
-    expect(parseTarget('DynamoDBStreams_20120810.GetRecords')).toEqual({ service: 'dynamodbStreams', operation: 'GetRecords' });
+    expect(parseTarget('Kinesis_20131202.PutRecords')).toEqual({
+      service: 'kinesis',
+      operation: 'PutRecords',
+    });
+    expect(parseTarget('DynamoDB_20120810.BatchWriteItem')).toEqual({
+      service: 'dynamodb',
+      operation: 'BatchWriteItem',
+    });
+    expect(parseTarget('DynamoDBStreams_20120810.GetRecords')).toEqual({
+      service: 'dynamodbStreams',
+      operation: 'GetRecords',
+    });
     expect(parseTarget(undefined)).toEqual({ service: 'unknown', operation: '' });
   });
 

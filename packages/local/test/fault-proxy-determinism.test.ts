@@ -35,7 +35,10 @@ async function run(seed: number) {
       const put = await kinesis.send(
         new PutRecordsCommand({
           StreamName: stream,
-          Records: Array.from({ length: 10 }, (_, j) => ({ Data: Buffer.from(`${i}-${j}`), PartitionKey: `${j}` })),
+          Records: Array.from({ length: 10 }, (_, j) => ({
+            Data: Buffer.from(`${i}-${j}`),
+            PartitionKey: `${j}`,
+          })),
         }),
       );
       failedIndexes.push((put.Records ?? []).flatMap((r, j) => (r.ErrorCode ? [j] : [])));
@@ -57,7 +60,9 @@ describe('fault proxy: determinism and counts', () => {
     expect(again.counts).toEqual(first.counts);
     expect(other.outcomes).not.toEqual(first.outcomes);
     // The mix is really mixed: successes, both error kinds, and partial failures.
-    expect(new Set(first.outcomes)).toEqual(new Set(['ok', 'ProvisionedThroughputExceededException', 'InternalFailure']));
+    expect(new Set(first.outcomes)).toEqual(
+      new Set(['ok', 'ProvisionedThroughputExceededException', 'InternalFailure']),
+    );
     expect(first.failedIndexes.some((f) => f.length > 0)).toBe(true);
   });
 

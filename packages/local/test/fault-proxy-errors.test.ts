@@ -2,7 +2,7 @@ import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { GetRecordsCommand as GetStreamRecordsCommand } from '@aws-sdk/client-dynamodb-streams';
 import { CreateStreamCommand, ListStreamsCommand, PutRecordCommand } from '@aws-sdk/client-kinesis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { InvalidProxyTargetError, startFaultProxy, type FaultProxy } from '../src/fault-proxy.js';
+import { type FaultProxy, InvalidProxyTargetError, startFaultProxy } from '../src/fault-proxy.js';
 import { InvalidFaultRuleError } from '../src/fault-rules.js';
 import { uniqueName } from '../src/names.js';
 import { localAws } from '../src/vitest-setup.js';
@@ -17,7 +17,10 @@ afterEach(async () => {
 async function proxyTo(target: string | undefined, rules: Parameters<typeof startFaultProxy>[0]['rules']) {
   const proxy: FaultProxy = await startFaultProxy({ target: target ?? '', seed: 1, rules });
   const clients = singleAttemptClients(proxy.endpoint);
-  cleanups.push(() => proxy.stop(), () => clients.destroy());
+  cleanups.push(
+    () => proxy.stop(),
+    () => clients.destroy(),
+  );
   return { proxy, ...clients };
 }
 
@@ -32,7 +35,9 @@ describe('fault proxy: errors, drops and latency', () => {
   });
 
   it('throttles Kinesis with a ProvisionedThroughputExceededException the SDK recognises', async () => {
-    const { proxy, kinesis } = await proxyTo(endpoints.kinesis, [{ operation: 'PutRecord', fault: 'throttle', probability: 1 }]);
+    const { proxy, kinesis } = await proxyTo(endpoints.kinesis, [
+      { operation: 'PutRecord', fault: 'throttle', probability: 1 },
+    ]);
     const error = await rejectionOf(
       kinesis.send(new PutRecordCommand({ StreamName: 'any', Data: Buffer.from('x'), PartitionKey: 'k' })),
     );
@@ -52,7 +57,9 @@ describe('fault proxy: errors, drops and latency', () => {
     ]);
     const throttled = await rejectionOf(dynamodb.send(new ListTablesCommand({})));
     expect(throttled.name).toBe('ThrottlingException');
-    const expired = await rejectionOf(dynamodbStreams.send(new GetStreamRecordsCommand({ ShardIterator: 'x'.repeat(20) })));
+    const expired = await rejectionOf(
+      dynamodbStreams.send(new GetStreamRecordsCommand({ ShardIterator: 'x'.repeat(20) })),
+    );
     expect(expired.name).toBe('ExpiredIteratorException');
     expect(proxy.counts().injected).toEqual({ throttle: 2 });
   });
@@ -97,11 +104,17 @@ describe('fault proxy: errors, drops and latency', () => {
     const error = await rejectionOf(kinesis.send(new ListStreamsCommand({})));
     expect(Date.now() - started).toBeGreaterThanOrEqual(90);
     expect(error.name).toBe('ProvisionedThroughputExceededException');
-    expect(proxy.counts()).toMatchObject({ requests: 3, forwarded: 2, injected: { latency: 4, throttle: 1 } });
+    expect(proxy.counts()).toMatchObject({
+      requests: 3,
+      forwarded: 2,
+      injected: { latency: 4, throttle: 1 },
+    });
   });
 
   it('stops a rule after maxCount injections, and setRules changes faults mid-test', async () => {
-    const { proxy, kinesis } = await proxyTo(endpoints.kinesis, [{ fault: 'internal', probability: 1, maxCount: 2 }]);
+    const { proxy, kinesis } = await proxyTo(endpoints.kinesis, [
+      { fault: 'internal', probability: 1, maxCount: 2 },
+    ]);
     await rejectionOf(kinesis.send(new ListStreamsCommand({})));
     await rejectionOf(kinesis.send(new ListStreamsCommand({})));
     await expect(kinesis.send(new ListStreamsCommand({}))).resolves.toBeDefined();
@@ -111,7 +124,11 @@ describe('fault proxy: errors, drops and latency', () => {
     );
     proxy.setRules([]);
     await expect(kinesis.send(new ListStreamsCommand({}))).resolves.toBeDefined();
-    expect(proxy.counts()).toMatchObject({ requests: 5, forwarded: 2, injected: { internal: 2, throttle: 1 } });
+    expect(proxy.counts()).toMatchObject({
+      requests: 5,
+      forwarded: 2,
+      injected: { internal: 2, throttle: 1 },
+    });
   });
 
   it('rejects malformed rules and targets with typed errors', async () => {
@@ -131,11 +148,16 @@ describe('fault proxy: errors, drops and latency', () => {
       await expect(startFaultProxy({ target, rules })).rejects.toBeInstanceOf(InvalidFaultRuleError);
     }
     const { proxy } = await proxyTo(target, []);
-    expect(() => proxy.setRules([{ fault: 'drop', probability: 2 }])).toThrow(/probability must be a number from 0 to 1/);
+    expect(() => proxy.setRules([{ fault: 'drop', probability: 2 }])).toThrow(
+      /probability must be a number from 0 to 1/,
+    );
   });
 
   it('stop() closes open connections, even one held by a pending latency fault', async () => {
-    const proxy = await startFaultProxy({ target: endpoints.kinesis ?? '', rules: [{ fault: 'latency', probability: 1, latencyMs: 30_000 }] });
+    const proxy = await startFaultProxy({
+      target: endpoints.kinesis ?? '',
+      rules: [{ fault: 'latency', probability: 1, latencyMs: 30_000 }],
+    });
     const clients = singleAttemptClients(proxy.endpoint);
     cleanups.push(() => clients.destroy());
     const pending = rejectionOf(clients.kinesis.send(new ListStreamsCommand({})));

@@ -1,5 +1,11 @@
 import { request } from 'node:http';
-import { BatchWriteItemCommand, CreateTableCommand, PutItemCommand, ScanCommand, type WriteRequest } from '@aws-sdk/client-dynamodb';
+import {
+  BatchWriteItemCommand,
+  CreateTableCommand,
+  PutItemCommand,
+  ScanCommand,
+  type WriteRequest,
+} from '@aws-sdk/client-dynamodb';
 import {
   CreateStreamCommand,
   GetRecordsCommand,
@@ -12,7 +18,7 @@ import { startFaultProxy } from '../src/fault-proxy.js';
 import type { FaultRule } from '../src/fault-rules.js';
 import { uniqueName } from '../src/names.js';
 import { localAws } from '../src/vitest-setup.js';
-import { singleAttemptClients } from './helpers.js';
+import { rejectionOf, singleAttemptClients } from './helpers.js';
 
 const { endpoints, clients } = localAws();
 const cleanups: (() => unknown)[] = [];
@@ -23,16 +29,26 @@ afterEach(async () => {
 async function proxyTo(target: string | undefined, rules: FaultRule[], seed = 3) {
   const proxy = await startFaultProxy({ target: target ?? '', seed, rules });
   const through = singleAttemptClients(proxy.endpoint);
-  cleanups.push(() => proxy.stop(), () => through.destroy());
+  cleanups.push(
+    () => proxy.stop(),
+    () => through.destroy(),
+  );
   return { proxy, ...through };
 }
 
 async function readStream(stream: string): Promise<{ data: string; sequenceNumber: string }[]> {
   const iterator = await clients.kinesis.send(
-    new GetShardIteratorCommand({ StreamName: stream, ShardId: 'shardId-000000000000', ShardIteratorType: 'TRIM_HORIZON' }),
+    new GetShardIteratorCommand({
+      StreamName: stream,
+      ShardId: 'shardId-000000000000',
+      ShardIteratorType: 'TRIM_HORIZON',
+    }),
   );
   const got = await clients.kinesis.send(new GetRecordsCommand({ ShardIterator: iterator.ShardIterator }));
-  return (got.Records ?? []).map((r) => ({ data: Buffer.from(r.Data ?? []).toString(), sequenceNumber: r.SequenceNumber ?? '' }));
+  return (got.Records ?? []).map((r) => ({
+    data: Buffer.from(r.Data ?? []).toString(),
+    sequenceNumber: r.SequenceNumber ?? '',
+  }));
 }
 
 async function createTable(): Promise<string> {
@@ -64,7 +80,10 @@ describe('fault proxy: partial failures', () => {
     await kinesis.send(new CreateStreamCommand({ StreamName: stream, ShardCount: 1 }));
     const data = Array.from({ length: 30 }, (_, i) => `record-${i}`);
     const put = await kinesis.send(
-      new PutRecordsCommand({ StreamName: stream, Records: data.map((d) => ({ Data: Buffer.from(d), PartitionKey: d })) }),
+      new PutRecordsCommand({
+        StreamName: stream,
+        Records: data.map((d) => ({ Data: Buffer.from(d), PartitionKey: d })),
+      }),
     );
     const results = put.Records ?? [];
     expect(results).toHaveLength(data.length);
@@ -93,10 +112,15 @@ describe('fault proxy: partial failures', () => {
     const stream = uniqueName('partial-one');
     await kinesis.send(new CreateStreamCommand({ StreamName: stream, ShardCount: 1 }));
     const put = await kinesis.send(
-      new PutRecordsCommand({ StreamName: stream, Records: [{ Data: Buffer.from('only'), PartitionKey: 'k' }] }),
+      new PutRecordsCommand({
+        StreamName: stream,
+        Records: [{ Data: Buffer.from('only'), PartitionKey: 'k' }],
+      }),
     );
     expect(put.FailedRecordCount).toBe(1);
-    expect(put.Records).toEqual([{ ErrorCode: 'InternalFailure', ErrorMessage: expect.stringMatching(/Internal/) }]);
+    expect(put.Records).toEqual([
+      { ErrorCode: 'InternalFailure', ErrorMessage: expect.stringMatching(/Internal/) },
+    ]);
     expect(await readStream(stream)).toEqual([]);
     expect(proxy.counts().byOperation.PutRecords).toEqual({ requests: 1, partial: 1, failedEntries: 1 });
   });
@@ -111,7 +135,9 @@ describe('fault proxy: partial failures', () => {
     ]);
     const requestItems: Record<string, WriteRequest[]> = {
       [tableA]: [
-        ...Array.from({ length: 12 }, (_, i) => ({ PutRequest: { Item: { pk: { S: `a-${i}` }, v: { N: `${i}` } } } })),
+        ...Array.from({ length: 12 }, (_, i) => ({
+          PutRequest: { Item: { pk: { S: `a-${i}` }, v: { N: `${i}` } } },
+        })),
         { DeleteRequest: { Key: { pk: { S: 'old-1' } } } },
         { DeleteRequest: { Key: { pk: { S: 'old-2' } } } },
       ],
@@ -141,6 +167,21 @@ describe('fault proxy: partial failures', () => {
     expect(await keysIn(tableA)).toEqual(requestItems[tableA]?.slice(0, 12).map(keyOf).sort());
   });
 
+  it('passes the stand-in error through when it refuses the forwarded part, and counts no injection', async () => {
+    const { proxy, kinesis } = await proxyTo(endpoints.kinesis, [
+      { operation: 'PutRecords', fault: 'partial', probability: 1, entryFailureRate: 0.2 },
+    ]);
+    const records = Array.from({ length: 10 }, (_, i) => ({
+      Data: Buffer.from(`${i}`),
+      PartitionKey: `${i}`,
+    }));
+    const error = await rejectionOf(
+      kinesis.send(new PutRecordsCommand({ StreamName: uniqueName('missing'), Records: records })),
+    );
+    expect(error.name).toBe('ResourceNotFoundException');
+    expect(proxy.counts()).toMatchObject({ requests: 1, forwarded: 1, injected: {}, failedEntries: 0 });
+  });
+
   it('never injects into a body it cannot read: it is forwarded as it is', async () => {
     const { proxy } = await proxyTo(endpoints.kinesis, [{ fault: 'partial', probability: 1 }]);
     const { hostname, port } = new URL(proxy.endpoint);
@@ -151,7 +192,10 @@ describe('fault proxy: partial failures', () => {
           port,
           method: 'POST',
           path: '/',
-          headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'Kinesis_20131202.PutRecords' },
+          headers: {
+            'content-type': 'application/x-amz-json-1.1',
+            'x-amz-target': 'Kinesis_20131202.PutRecords',
+          },
         },
         (res) => {
           res.resume();

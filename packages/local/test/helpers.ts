@@ -46,7 +46,11 @@ export function runTs(file: string, args: string[] = []): ChildProcess {
 }
 
 /** Resolves with everything a child printed on stdout once `done(text)` holds; rejects if it exits first. */
-export function waitForOutput(child: ChildProcess, done: (text: string) => boolean, timeoutMs = 45_000): Promise<string> {
+export function waitForOutput(
+  child: ChildProcess,
+  done: (text: string) => boolean,
+  timeoutMs = 45_000,
+): Promise<string> {
   return new Promise((resolve, reject) => {
     let out = '';
     let err = '';

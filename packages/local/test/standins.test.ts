@@ -1,6 +1,16 @@
 import { CreateTableCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { GetRecordsCommand as GetStreamRecordsCommand, GetShardIteratorCommand as GetStreamIteratorCommand, DescribeStreamCommand } from '@aws-sdk/client-dynamodb-streams';
-import { CreateStreamCommand, GetRecordsCommand, GetShardIteratorCommand, PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import {
+  DescribeStreamCommand,
+  GetShardIteratorCommand as GetStreamIteratorCommand,
+  GetRecordsCommand as GetStreamRecordsCommand,
+} from '@aws-sdk/client-dynamodb-streams';
+import {
+  CreateStreamCommand,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  ListStreamsCommand,
+  PutRecordsCommand,
+} from '@aws-sdk/client-kinesis';
 import { describe, expect, it } from 'vitest';
 import { uniqueName } from '../src/names.js';
 import { localAws } from '../src/vitest-setup.js';
@@ -42,11 +52,17 @@ describe('the shared stand-ins (vitest global setup)', () => {
     );
     const streamArn = created.TableDescription?.LatestStreamArn;
     expect(streamArn).toBeTruthy();
-    await clients.dynamodb.send(new PutItemCommand({ TableName: table, Item: { pk: { S: 'one' }, n: { N: '1' } } }));
+    await clients.dynamodb.send(
+      new PutItemCommand({ TableName: table, Item: { pk: { S: 'one' }, n: { N: '1' } } }),
+    );
     const described = await clients.dynamodbStreams.send(new DescribeStreamCommand({ StreamArn: streamArn }));
     const shardId = described.StreamDescription?.Shards?.[0]?.ShardId;
     const iterator = await clients.dynamodbStreams.send(
-      new GetStreamIteratorCommand({ StreamArn: streamArn, ShardId: shardId, ShardIteratorType: 'TRIM_HORIZON' }),
+      new GetStreamIteratorCommand({
+        StreamArn: streamArn,
+        ShardId: shardId,
+        ShardIteratorType: 'TRIM_HORIZON',
+      }),
     );
     const records = await clients.dynamodbStreams.send(
       new GetStreamRecordsCommand({ ShardIterator: iterator.ShardIterator }),
@@ -54,5 +70,28 @@ describe('the shared stand-ins (vitest global setup)', () => {
     expect(records.Records).toHaveLength(1);
     expect(records.Records?.[0]?.eventName).toBe('INSERT');
     expect(records.Records?.[0]?.dynamodb?.NewImage).toEqual({ pk: { S: 'one' }, n: { N: '1' } });
+  });
+});
+
+describe('localAwsFromVitest', () => {
+  it('gives the same endpoints as localAws() without importing vitest', async () => {
+    const { localAwsFromVitest } = await import('../src/from-env.js');
+    const fromEnv = localAwsFromVitest();
+    expect(fromEnv.endpoints).toEqual(localAws().endpoints);
+    await expect(fromEnv.clients.kinesis.send(new ListStreamsCommand({}))).resolves.toBeDefined();
+    fromEnv.clients.destroy();
+  });
+
+  it('says how to configure the global setup when it is missing', async () => {
+    const { localAwsFromVitest, LOCAL_ENDPOINTS_ENV } = await import('../src/from-env.js');
+    const saved = process.env[LOCAL_ENDPOINTS_ENV];
+    try {
+      delete process.env[LOCAL_ENDPOINTS_ENV];
+      expect(() => localAwsFromVitest()).toThrow(/globalSetup: \['@kinesis-archive\/local\/vitest'\]/);
+      process.env[LOCAL_ENDPOINTS_ENV] = '{not json';
+      expect(() => localAwsFromVitest()).toThrow(/not running/);
+    } finally {
+      process.env[LOCAL_ENDPOINTS_ENV] = saved;
+    }
   });
 });

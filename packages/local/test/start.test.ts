@@ -30,7 +30,9 @@ describe('startLocalAws', () => {
 
       const stream = uniqueName('start');
       await aws.clients.kinesis.send(new CreateStreamCommand({ StreamName: stream, ShardCount: 2 }));
-      const summary = await aws.clients.kinesis.send(new DescribeStreamSummaryCommand({ StreamName: stream }));
+      const summary = await aws.clients.kinesis.send(
+        new DescribeStreamSummaryCommand({ StreamName: stream }),
+      );
       expect(summary.StreamDescriptionSummary?.StreamStatus).toBe('ACTIVE');
       const put = await aws.clients.kinesis.send(
         new PutRecordsCommand({
