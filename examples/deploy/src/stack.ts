@@ -1,8 +1,9 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Tags } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { DynamoEventSource, KinesisEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { KinesisEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { HandlerFunction } from './function.js';
@@ -143,17 +144,31 @@ export class KinesisArchiveStack extends Stack {
       environment: { TARGET_TABLE: this.targetTable.tableName },
     });
     this.targetTable.grantWriteData(this.replication.role);
-    this.replication.function.addEventSource(
-      new DynamoEventSource(this.sourceTable, {
-        startingPosition: lambda.StartingPosition.TRIM_HORIZON,
-        batchSize: 100,
-        bisectBatchOnError: true,
-        retryAttempts: 10,
-        maxRecordAge: Duration.hours(24),
-        reportBatchItemFailures: true,
-        onFailure: new SqsDlq(replicationDeadLetters),
+    // DynamoEventSource would grant dynamodb:ListStreams on "*"; the four stream actions Lambda's poller needs are
+    // granted here on this table's streams only.
+    this.replication.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: [
+          'dynamodb:DescribeStream',
+          'dynamodb:GetRecords',
+          'dynamodb:GetShardIterator',
+          'dynamodb:ListStreams',
+        ],
+        resources: [`${this.sourceTable.tableArn}/stream/*`],
       }),
     );
+    const replicationMapping = new lambda.EventSourceMapping(this, 'ReplicationSource', {
+      target: this.replication.function,
+      eventSourceArn: this.sourceTable.tableStreamArn!,
+      startingPosition: lambda.StartingPosition.TRIM_HORIZON,
+      batchSize: 100,
+      bisectBatchOnError: true,
+      retryAttempts: 10,
+      maxRecordAge: Duration.hours(24),
+      reportBatchItemFailures: true,
+      onFailure: new SqsDlq(replicationDeadLetters),
+    });
+    replicationMapping.node.addDependency(this.replication.role);
 
     new CfnOutput(this, 'StreamName', { value: this.stream.streamName });
     new CfnOutput(this, 'ArchiveTableName', { value: this.archiveTable.tableName });
