@@ -31,7 +31,8 @@ export async function batchPut(
 ): Promise<Map<number, KinesisArchiveError>> {
   const failures = new Map<number, KinesisArchiveError>();
   const groups: BatchEntry[][] = [];
-  for (let i = 0; i < entries.length; i += BATCH_WRITE_SIZE) groups.push(entries.slice(i, i + BATCH_WRITE_SIZE));
+  for (let i = 0; i < entries.length; i += BATCH_WRITE_SIZE)
+    groups.push(entries.slice(i, i + BATCH_WRITE_SIZE));
   await forEachLimit(groups, options.concurrency, async (group) => {
     const backoff = new Backoff(options.backoff);
     let pending = group;

@@ -20,9 +20,14 @@ export async function readChunks(
   backoffOptions: BackoffOptions,
 ): Promise<Uint8Array | undefined> {
   const found = new Map<number, Uint8Array>();
-  const keys = Array.from({ length: info.count }, (_, i) => chunkKey(mode, head.partitionKey, head.sequenceKey, i));
+  const keys = Array.from({ length: info.count }, (_, i) =>
+    chunkKey(mode, head.partitionKey, head.sequenceKey, i),
+  );
   for (let start = 0; start < keys.length; start += 100) {
-    let request: KeysAndAttributes | undefined = { Keys: keys.slice(start, start + 100), ConsistentRead: true };
+    let request: KeysAndAttributes | undefined = {
+      Keys: keys.slice(start, start + 100),
+      ConsistentRead: true,
+    };
     const backoff = new Backoff(backoffOptions);
     while (request?.Keys?.length) {
       const current: KeysAndAttributes = request;

@@ -1,9 +1,9 @@
 import { BatchWriteItemCommand } from '@aws-sdk/client-dynamodb';
 import { type KinesisArchiveError, retry } from '@kinesis-archive/core';
 import { batchPut } from './batch-write.js';
-import { type ChunkInfo, encodeChunk } from './item-codec.js';
 import { CHUNK_BYTES, chunkKey, digest, MAX_INLINE_BYTES, splitChunks } from './chunking.js';
 import type { WriteContext } from './context.js';
+import { type ChunkInfo, encodeChunk } from './item-codec.js';
 import type { NormalizedRecord } from './normalize.js';
 
 /** The chunk reference a record needs, or undefined when its data fits in its head item. */
@@ -27,11 +27,19 @@ export async function putChunks(
   const entries = records.flatMap((record, owner) =>
     splitChunks(record.data).map((data, i) => ({
       owner,
-      item: encodeChunk(chunkKey(ctx.mode, record.partitionKey, record.sequenceKey, i), i, data, ctx.expireAfter),
+      item: encodeChunk(
+        chunkKey(ctx.mode, record.partitionKey, record.sequenceKey, i),
+        i,
+        data,
+        ctx.expireAfter,
+      ),
     })),
   );
   // Chunk items are up to ~350 KB: keep 25-item groups well under BatchWriteItem's 16 MB.
-  return batchPut(ctx.dynamodb, ctx.tableName, entries, { concurrency: ctx.concurrency, backoff: ctx.backoff });
+  return batchPut(ctx.dynamodb, ctx.tableName, entries, {
+    concurrency: ctx.concurrency,
+    backoff: ctx.backoff,
+  });
 }
 
 /**

@@ -56,10 +56,13 @@ export function parseArchiveTags(tags: Readonly<Record<string, string | undefine
     const match = /^\s*expireSeconds\s*=\s*(\d{1,12})\s*$/.exec(ttlTag);
     ttlSeconds = match ? Number(match[1]) : Number.NaN;
     if (!(ttlSeconds >= 1)) {
-      throw new ArchiveConfigError(`tag ${TTL_TAG}=${JSON.stringify(ttlTag)}: expected expireSeconds=N (N >= 1)`, {
-        tag: TTL_TAG,
-        value: ttlTag,
-      });
+      throw new ArchiveConfigError(
+        `tag ${TTL_TAG}=${JSON.stringify(ttlTag)}: expected expireSeconds=N (N >= 1)`,
+        {
+          tag: TTL_TAG,
+          value: ttlTag,
+        },
+      );
     }
   }
   return { mode, ttlSeconds };

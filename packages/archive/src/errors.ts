@@ -16,9 +16,13 @@ export class InvalidArchiveRecordError extends KinesisArchiveError {
  */
 export class ArchiveRecordTooLargeError extends KinesisArchiveError {
   constructor(size: number, maxBytes: number, details: Record<string, unknown> = {}) {
-    super('RECORD_TOO_LARGE', `record of ${size} bytes (data + partition key) is over the limit of ${maxBytes}`, {
-      details: { size, maxBytes, ...details },
-    });
+    super(
+      'RECORD_TOO_LARGE',
+      `record of ${size} bytes (data + partition key) is over the limit of ${maxBytes}`,
+      {
+        details: { size, maxBytes, ...details },
+      },
+    );
   }
 }
 

@@ -59,7 +59,12 @@ export function encodeHead(record: NormalizedRecord, options: EncodeOptions): It
 }
 
 /** Builds a chunk item. */
-export function encodeChunk(key: Item, index: number, data: Uint8Array, expireAfter: number | undefined): Item {
+export function encodeChunk(
+  key: Item,
+  index: number,
+  data: Uint8Array,
+  expireAfter: number | undefined,
+): Item {
   const item: Item = { ...key, chunkIndex: { N: String(index) }, recordData: { B: data } };
   if (expireAfter !== undefined) item.expireAfter = { N: String(expireAfter) };
   return item;

@@ -84,14 +84,16 @@ export function createArchiveHandler(
       );
     }
     const mode = tags.mode ?? options.mode;
-    if (!mode) throw new ArchiveConfigError(`no archive mode for ${arn}: no StreamArchiveMode tag and no mode option`);
+    if (!mode)
+      throw new ArchiveConfigError(`no archive mode for ${arn}: no StreamArchiveMode tag and no mode option`);
     return { mode, ttlSeconds: tags.ttlSeconds ?? options.ttlSeconds };
   };
 
   const writerOf = (arn: string, mode: ArchiveMode, ttlSeconds: number | undefined): ArchiveWriter => {
     const stream = streamNameOfArn(arn);
     const name = options.tableName;
-    const tableName = typeof name === 'function' ? name(stream, mode) : (name ?? archiveTableName(stream, mode));
+    const tableName =
+      typeof name === 'function' ? name(stream, mode) : (name ?? archiveTableName(stream, mode));
     const key = `${tableName}\u0001${mode}\u0001${ttlSeconds ?? ''}`;
     let writer = writers.get(key);
     if (!writer) {

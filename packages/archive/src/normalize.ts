@@ -36,9 +36,12 @@ function inspect(input: unknown): { sequenceNumber: unknown; problem?: string; d
   if ('kinesis' in input) {
     const k = input.kinesis;
     if (!isObject(k)) return { sequenceNumber: undefined, problem: 'the `kinesis` payload is not an object' };
-    if (typeof k.partitionKey !== 'string') return { sequenceNumber: k.sequenceNumber, problem: 'no partitionKey' };
-    if (typeof k.data !== 'string') return { sequenceNumber: k.sequenceNumber, problem: 'data is not a string' };
-    if (!BASE64.test(k.data)) return { sequenceNumber: k.sequenceNumber, problem: 'data is not valid base64' };
+    if (typeof k.partitionKey !== 'string')
+      return { sequenceNumber: k.sequenceNumber, problem: 'no partitionKey' };
+    if (typeof k.data !== 'string')
+      return { sequenceNumber: k.sequenceNumber, problem: 'data is not a string' };
+    if (!BASE64.test(k.data))
+      return { sequenceNumber: k.sequenceNumber, problem: 'data is not valid base64' };
     return { sequenceNumber: k.sequenceNumber };
   }
   if (typeof input.subSequenceNumber === 'number' && typeof input.aggregated === 'boolean') {
@@ -59,7 +62,8 @@ function inspect(input: unknown): { sequenceNumber: unknown; problem?: string; d
   if (!(input.data instanceof Uint8Array)) {
     return { sequenceNumber: input.sequenceNumber, problem: 'not a Kinesis record (no data)' };
   }
-  if (typeof input.partitionKey !== 'string') return { sequenceNumber: input.sequenceNumber, problem: 'no partitionKey' };
+  if (typeof input.partitionKey !== 'string')
+    return { sequenceNumber: input.sequenceNumber, problem: 'no partitionKey' };
   return { sequenceNumber: input.sequenceNumber };
 }
 
@@ -86,7 +90,11 @@ export function normalizeRecords(
       return;
     }
     if (!isSequenceNumber(outer.sequenceNumber)) {
-      failed.push({ sequenceNumber: seq, index, error: new InvalidSequenceNumberError(outer.sequenceNumber) });
+      failed.push({
+        sequenceNumber: seq,
+        index,
+        error: new InvalidSequenceNumberError(outer.sequenceNumber),
+      });
       return;
     }
     let users: DeaggregatedRecord[];
@@ -103,7 +111,13 @@ export function normalizeRecords(
       const problem = checkUser(user, index, options.maxRecordBytes);
       const sub = user.subSequenceNumber;
       if (problem) {
-        failed.push({ sequenceNumber: seq, subSequenceNumber: sub, partitionKey: user.partitionKey, index, error: problem });
+        failed.push({
+          sequenceNumber: seq,
+          subSequenceNumber: sub,
+          partitionKey: user.partitionKey,
+          index,
+          error: problem,
+        });
         continue;
       }
       records.push({
@@ -136,7 +150,11 @@ function checkUser(
       partitionKey: pk,
     });
   }
-  if (!Number.isInteger(user.subSequenceNumber) || user.subSequenceNumber < 0 || user.subSequenceNumber > 4_294_967_295) {
+  if (
+    !Number.isInteger(user.subSequenceNumber) ||
+    user.subSequenceNumber < 0 ||
+    user.subSequenceNumber > 4_294_967_295
+  ) {
     return new InvalidArchiveRecordError(index, `invalid subSequenceNumber ${user.subSequenceNumber}`);
   }
   const size = user.data.byteLength + Buffer.byteLength(pk, 'utf8');

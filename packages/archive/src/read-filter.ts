@@ -35,7 +35,10 @@ function checkDate(name: string, value: Date | undefined): number | undefined {
 export function buildFilter(options: ReadFilterOptions, nowSeconds = Math.floor(Date.now() / 1000)): Filter {
   const from = checkDate('from', options.from);
   const to = checkDate('to', options.to);
-  const parts = ['attribute_not_exists(chunkIndex)', '(attribute_not_exists(expireAfter) OR expireAfter > :now)'];
+  const parts = [
+    'attribute_not_exists(chunkIndex)',
+    '(attribute_not_exists(expireAfter) OR expireAfter > :now)',
+  ];
   const values: Record<string, AttributeValue> = { ':now': { N: String(nowSeconds) } };
   if (!options.includeTombstones) parts.push('attribute_not_exists(tombstone)');
   if (from !== undefined) {
@@ -63,6 +66,7 @@ export function buildFilter(options: ReadFilterOptions, nowSeconds = Math.floor(
 /** Checks a `limit` option: a positive integer or undefined. */
 export function checkLimit(limit: number | undefined): number {
   if (limit === undefined) return Number.POSITIVE_INFINITY;
-  if (!Number.isInteger(limit) || limit < 1) throw new InvalidArchiveOptionError('limit', limit, 'a positive integer');
+  if (!Number.isInteger(limit) || limit < 1)
+    throw new InvalidArchiveOptionError('limit', limit, 'a positive integer');
   return limit;
 }

@@ -8,11 +8,15 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { type BackoffOptions, encodeSequenceKey, type RecordPosition, retry } from '@kinesis-archive/core';
 import { readChunks } from './chunk-read.js';
-import { ArchiveTableNotFoundError, CorruptArchiveItemError, InvalidArchiveOptionError, isResourceNotFound } from './errors.js';
+import {
+  ArchiveTableNotFoundError,
+  CorruptArchiveItemError,
+  InvalidArchiveOptionError,
+  isResourceNotFound,
+} from './errors.js';
 import { chunkInfoOf, decodeHead, headKey, type Item } from './item-codec.js';
 import { buildFilter, checkLimit, type Filter, type ReadFilterOptions } from './read-filter.js';
 import type { ArchivedRecord, ArchiveMode } from './types.js';
-
 
 /** Options of {@link ArchiveReader}. */
 export interface ArchiveReaderOptions {
@@ -98,7 +102,8 @@ export class ArchiveReader {
    */
   async get(partitionKey: string, options: GetOptions = {}): Promise<ArchivedRecord | undefined> {
     if (this.options.mode === 'ALL') {
-      for await (const record of this.query({ partitionKey, order: 'desc', limit: 1, ...options })) return record;
+      for await (const record of this.query({ partitionKey, order: 'desc', limit: 1, ...options }))
+        return record;
       return undefined;
     }
     const filter = buildFilter(options);
@@ -137,7 +142,12 @@ export class ArchiveReader {
       TableName: this.options.tableName,
       KeyConditionExpression: 'partitionKey = :pk AND sequenceKey BETWEEN :lo AND :hi',
       FilterExpression: filter.expression,
-      ExpressionAttributeValues: { ...filter.values, ':pk': { S: options.partitionKey }, ':lo': { S: lo }, ':hi': { S: hi } },
+      ExpressionAttributeValues: {
+        ...filter.values,
+        ':pk': { S: options.partitionKey },
+        ':lo': { S: lo },
+        ':hi': { S: hi },
+      },
       ScanIndexForward: options.order !== 'desc',
       ConsistentRead: this.options.consistentRead ?? false,
     };
@@ -148,7 +158,12 @@ export class ArchiveReader {
         encodeSequenceKey(options.startAfter.sequenceNumber, options.startAfter.subSequenceNumber ?? 0),
       );
     }
-    yield* this.collect((key) => this.call((d) => d.send(new QueryCommand({ ...input, ExclusiveStartKey: key }))), input, filter, limit);
+    yield* this.collect(
+      (key) => this.call((d) => d.send(new QueryCommand({ ...input, ExclusiveStartKey: key }))),
+      input,
+      filter,
+      limit,
+    );
   }
 
   /**
@@ -160,7 +175,11 @@ export class ArchiveReader {
     const filter = buildFilter(options);
     const { segment, totalSegments } = options;
     if ((segment === undefined) !== (totalSegments === undefined)) {
-      throw new InvalidArchiveOptionError('segment', { segment, totalSegments }, 'segment and totalSegments together');
+      throw new InvalidArchiveOptionError(
+        'segment',
+        { segment, totalSegments },
+        'segment and totalSegments together',
+      );
     }
     if (
       totalSegments !== undefined &&
@@ -171,7 +190,11 @@ export class ArchiveReader {
         segment! < 0 ||
         segment! >= totalSegments)
     ) {
-      throw new InvalidArchiveOptionError('segment', { segment, totalSegments }, '0 <= segment < totalSegments');
+      throw new InvalidArchiveOptionError(
+        'segment',
+        { segment, totalSegments },
+        '0 <= segment < totalSegments',
+      );
     }
     const input: ScanCommandInput = {
       TableName: this.options.tableName,
@@ -188,7 +211,12 @@ export class ArchiveReader {
         encodeSequenceKey(sequenceNumber, subSequenceNumber ?? 0),
       );
     }
-    yield* this.collect((key) => this.call((d) => d.send(new ScanCommand({ ...input, ExclusiveStartKey: key }))), input, filter, limit);
+    yield* this.collect(
+      (key) => this.call((d) => d.send(new ScanCommand({ ...input, ExclusiveStartKey: key }))),
+      input,
+      filter,
+      limit,
+    );
   }
 
   private async *collect(

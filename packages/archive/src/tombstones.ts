@@ -14,7 +14,10 @@ export interface TombstoneOptions {
 }
 
 /** True when `record` deletes its key: tombstones are on and the record has no data. */
-export function isTombstoneRecord(record: NormalizedRecord, ctx: Pick<WriteContext, 'tombstoneExpireAfter'>): boolean {
+export function isTombstoneRecord(
+  record: NormalizedRecord,
+  ctx: Pick<WriteContext, 'tombstoneExpireAfter'>,
+): boolean {
   return ctx.tombstoneExpireAfter !== undefined && record.data.byteLength === 0;
 }
 

@@ -1,4 +1,4 @@
-import { KinesisArchiveError, RetryExhaustedError, describeError } from '@kinesis-archive/core';
+import { describeError, KinesisArchiveError, RetryExhaustedError } from '@kinesis-archive/core';
 import { ArchiveTableNotFoundError, ArchiveWriteError, isResourceNotFound } from './errors.js';
 
 /** Turns whatever a DynamoDB call threw into the typed error reported for the records it concerned. */

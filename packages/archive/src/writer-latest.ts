@@ -41,7 +41,10 @@ export function compactBatch(records: readonly NormalizedRecord[]): {
  * LATEST mode: compacts the batch to one record per key, then writes each with a conditional PutItem that only
  * replaces an older record. A late or duplicate record fails the condition and is counted in `skippedStale`.
  */
-export async function writeLatest(ctx: WriteContext, records: readonly NormalizedRecord[]): Promise<ModeResult> {
+export async function writeLatest(
+  ctx: WriteContext,
+  records: readonly NormalizedRecord[],
+): Promise<ModeResult> {
   const { winners, compacted, duplicates } = compactBatch(records);
   const result: ModeResult = { written: 0, tombstoned: 0, skippedStale: duplicates, compacted, failed: [] };
   await forEachLimit(winners, ctx.concurrency, async (record) => {

@@ -34,7 +34,12 @@ export interface WriteOptions {
   shardId?: string;
 }
 
-const DEFAULT_RETRY: BackoffOptions = { maxAttempts: 10, budgetMs: 20_000, baseDelayMs: 50, maxDelayMs: 2_000 };
+const DEFAULT_RETRY: BackoffOptions = {
+  maxAttempts: 10,
+  budgetMs: 20_000,
+  baseDelayMs: 50,
+  maxDelayMs: 2_000,
+};
 
 function positiveInteger(name: string, value: number | undefined, max = Number.MAX_SAFE_INTEGER): void {
   if (value !== undefined && (!Number.isInteger(value) || value < 1 || value > max)) {
@@ -106,7 +111,8 @@ export class ArchiveWriter {
       backoff: { ...DEFAULT_RETRY, ...o.retry },
       nowMs,
       expireAfter: o.ttlSeconds === undefined ? undefined : nowSeconds + o.ttlSeconds,
-      tombstoneExpireAfter: this.tombstoneSeconds === undefined ? undefined : nowSeconds + this.tombstoneSeconds,
+      tombstoneExpireAfter:
+        this.tombstoneSeconds === undefined ? undefined : nowSeconds + this.tombstoneSeconds,
     };
     const out =
       normalized.records.length === 0

@@ -1,76 +1,103 @@
-import { localAws } from '@kinesis-archive/local/vitest';
 import { uniqueName } from '@kinesis-archive/local';
+import { localAws } from '@kinesis-archive/local/vitest';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type ArchiveInput, ArchiveReader, ArchiveTableNotFoundError, ArchiveWriter, InvalidArchiveOptionError } from '../src/index.js';
+import {
+  type ArchiveInput,
+  ArchiveReader,
+  ArchiveTableNotFoundError,
+  ArchiveWriter,
+  InvalidArchiveOptionError,
+} from '../src/index.js';
 import { freshTable, lambdaRecord, rec, seq } from './helpers.js';
 
 const { clients } = localAws();
 const dynamodb = clients.dynamodb;
 afterAll(() => clients.destroy());
 
-describe.each(['ALL', 'LATEST'] as const)('bad input (%s): reported per record, the rest archived', (mode) => {
-  it('reports each malformed record with a typed error and its sequence number', async () => {
-    const tableName = await freshTable(dynamodb, mode);
-    const writer = new ArchiveWriter({ dynamodb, tableName, mode });
-    const good = lambdaRecord('good', seq(1), 'ok');
-    const noPayload = { ...lambdaRecord('x', seq(2), 'x'), kinesis: undefined };
-    const notBase64 = lambdaRecord('x', seq(3), 'x');
-    notBase64.kinesis.data = 'not base64!!';
-    const badSeq = lambdaRecord('x', '0123', 'x');
-    const noSeq = rec('x', 'abc');
-    const emptyKey = rec('', seq(6));
-    const notData = { partitionKey: 'x', sequenceNumber: seq(7), data: 'a string' };
-    const inputs = [good, noPayload, notBase64, badSeq, noSeq, emptyKey, notData, null, 42] as unknown as ArchiveInput[];
-    const result = await writer.write(inputs);
-    expect(result.written).toBe(1);
-    expect(result.failed.map((f) => [f.index, f.error.code])).toEqual([
-      [1, 'INVALID_RECORD'],
-      [2, 'INVALID_RECORD'],
-      [3, 'INVALID_SEQUENCE_NUMBER'],
-      [4, 'INVALID_SEQUENCE_NUMBER'],
-      [5, 'INVALID_RECORD'],
-      [6, 'INVALID_RECORD'],
-      [7, 'INVALID_RECORD'],
-      [8, 'INVALID_RECORD'],
-    ]);
-    expect(result.failed[1]!.sequenceNumber).toBe(seq(3));
-    expect(result.failed[2]!.sequenceNumber).toBe('0123');
-    expect(result.failed[4]!.sequenceNumber).toBe(seq(6));
-    const reader = new ArchiveReader({ dynamodb, tableName, mode, consistentRead: true });
-    expect((await reader.get('good'))?.sequenceNumber).toBe(seq(1));
-  });
+describe.each(['ALL', 'LATEST'] as const)(
+  'bad input (%s): reported per record, the rest archived',
+  (mode) => {
+    it('reports each malformed record with a typed error and its sequence number', async () => {
+      const tableName = await freshTable(dynamodb, mode);
+      const writer = new ArchiveWriter({ dynamodb, tableName, mode });
+      const good = lambdaRecord('good', seq(1), 'ok');
+      const noPayload = { ...lambdaRecord('x', seq(2), 'x'), kinesis: undefined };
+      const notBase64 = lambdaRecord('x', seq(3), 'x');
+      notBase64.kinesis.data = 'not base64!!';
+      const badSeq = lambdaRecord('x', '0123', 'x');
+      const noSeq = rec('x', 'abc');
+      const emptyKey = rec('', seq(6));
+      const notData = { partitionKey: 'x', sequenceNumber: seq(7), data: 'a string' };
+      const inputs = [
+        good,
+        noPayload,
+        notBase64,
+        badSeq,
+        noSeq,
+        emptyKey,
+        notData,
+        null,
+        42,
+      ] as unknown as ArchiveInput[];
+      const result = await writer.write(inputs);
+      expect(result.written).toBe(1);
+      expect(result.failed.map((f) => [f.index, f.error.code])).toEqual([
+        [1, 'INVALID_RECORD'],
+        [2, 'INVALID_RECORD'],
+        [3, 'INVALID_SEQUENCE_NUMBER'],
+        [4, 'INVALID_SEQUENCE_NUMBER'],
+        [5, 'INVALID_RECORD'],
+        [6, 'INVALID_RECORD'],
+        [7, 'INVALID_RECORD'],
+        [8, 'INVALID_RECORD'],
+      ]);
+      expect(result.failed[1]!.sequenceNumber).toBe(seq(3));
+      expect(result.failed[2]!.sequenceNumber).toBe('0123');
+      expect(result.failed[4]!.sequenceNumber).toBe(seq(6));
+      const reader = new ArchiveReader({ dynamodb, tableName, mode, consistentRead: true });
+      expect((await reader.get('good'))?.sequenceNumber).toBe(seq(1));
+    });
 
-  it('reports every record as TABLE_NOT_FOUND when the table is missing', async () => {
-    const writer = new ArchiveWriter({ dynamodb, tableName: uniqueName('missing'), mode });
-    const result = await writer.write([rec('a', seq(1)), rec('b', seq(2))]);
-    expect(result.written).toBe(0);
-    expect(result.failed.map((f) => f.error.code)).toEqual(['TABLE_NOT_FOUND', 'TABLE_NOT_FOUND']);
-    expect(result.failed[0]!.error).toBeInstanceOf(ArchiveTableNotFoundError);
-  });
+    it('reports every record as TABLE_NOT_FOUND when the table is missing', async () => {
+      const writer = new ArchiveWriter({ dynamodb, tableName: uniqueName('missing'), mode });
+      const result = await writer.write([rec('a', seq(1)), rec('b', seq(2))]);
+      expect(result.written).toBe(0);
+      expect(result.failed.map((f) => f.error.code)).toEqual(['TABLE_NOT_FOUND', 'TABLE_NOT_FOUND']);
+      expect(result.failed[0]!.error).toBeInstanceOf(ArchiveTableNotFoundError);
+    });
 
-  it('the reader throws ArchiveTableNotFoundError for a missing table', async () => {
-    const reader = new ArchiveReader({ dynamodb, tableName: uniqueName('missing'), mode });
-    await expect(reader.get('a')).rejects.toBeInstanceOf(ArchiveTableNotFoundError);
-    await expect(reader.scan()[Symbol.asyncIterator]().next()).rejects.toBeInstanceOf(ArchiveTableNotFoundError);
-  });
-});
+    it('the reader throws ArchiveTableNotFoundError for a missing table', async () => {
+      const reader = new ArchiveReader({ dynamodb, tableName: uniqueName('missing'), mode });
+      await expect(reader.get('a')).rejects.toBeInstanceOf(ArchiveTableNotFoundError);
+      await expect(reader.scan()[Symbol.asyncIterator]().next()).rejects.toBeInstanceOf(
+        ArchiveTableNotFoundError,
+      );
+    });
+  },
+);
 
 describe('invalid options', () => {
   it('are rejected with INVALID_OPTION', () => {
     const base = { dynamodb, tableName: 'some-table' };
     expect(() => new ArchiveWriter({ ...base, mode: 'SOME' as 'ALL' })).toThrow(InvalidArchiveOptionError);
-    expect(() => new ArchiveWriter({ ...base, mode: 'ALL', ttlSeconds: -1 })).toThrow(InvalidArchiveOptionError);
+    expect(() => new ArchiveWriter({ ...base, mode: 'ALL', ttlSeconds: -1 })).toThrow(
+      InvalidArchiveOptionError,
+    );
     expect(() => new ArchiveWriter({ ...base, mode: 'ALL', tombstones: true })).toThrow(/tombstones/);
     expect(() => new ArchiveWriter({ ...base, mode: 'LATEST', maxRecordBytes: 11 * 1_048_576 })).toThrow(
       InvalidArchiveOptionError,
     );
-    expect(() => new ArchiveReader({ ...base, mode: 'latest' as 'LATEST' })).toThrow(InvalidArchiveOptionError);
+    expect(() => new ArchiveReader({ ...base, mode: 'latest' as 'LATEST' })).toThrow(
+      InvalidArchiveOptionError,
+    );
   });
 
   it('reader arguments are checked', async () => {
     const reader = new ArchiveReader({ dynamodb, tableName: 'some-table', mode: 'ALL' });
     await expect(reader.scan({ segment: 1 }).next()).rejects.toThrow(InvalidArchiveOptionError);
-    await expect(reader.scan({ segment: 2, totalSegments: 2 }).next()).rejects.toThrow(InvalidArchiveOptionError);
+    await expect(reader.scan({ segment: 2, totalSegments: 2 }).next()).rejects.toThrow(
+      InvalidArchiveOptionError,
+    );
     await expect(reader.scan({ limit: 0 }).next()).rejects.toThrow(InvalidArchiveOptionError);
     await expect(reader.query({ partitionKey: 'k', fromSequence: 'x1' }).next()).rejects.toMatchObject({
       code: 'INVALID_SEQUENCE_NUMBER',

@@ -2,7 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { localAws } from '@kinesis-archive/local/vitest';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ArchiveReader, ArchiveWriter, type ArchiveMode, CHUNK_KEY_PREFIX, CorruptArchiveItemError } from '../src/index.js';
+import {
+  type ArchiveMode,
+  ArchiveReader,
+  ArchiveWriter,
+  CHUNK_KEY_PREFIX,
+  CorruptArchiveItemError,
+} from '../src/index.js';
 import { collect, freshTable, lambdaRecord, rec, seq } from './helpers.js';
 
 const { clients } = localAws();
@@ -19,7 +25,9 @@ async function setup(mode: ArchiveMode) {
 }
 
 async function itemCount(tableName: string): Promise<number> {
-  const out = await dynamodb.send(new ScanCommand({ TableName: tableName, Select: 'COUNT', ConsistentRead: true }));
+  const out = await dynamodb.send(
+    new ScanCommand({ TableName: tableName, Select: 'COUNT', ConsistentRead: true }),
+  );
   return out.Count ?? 0;
 }
 
@@ -84,9 +92,13 @@ describe('chunked records in LATEST', () => {
     const { tableName, writer, reader } = await setup('ALL');
     await writer.write([rec('c', seq(1), randomBytes(500_000))]);
     const [chunk] = (
-      await dynamodb.send(new ScanCommand({ TableName: tableName, FilterExpression: 'attribute_exists(chunkIndex)' }))
+      await dynamodb.send(
+        new ScanCommand({ TableName: tableName, FilterExpression: 'attribute_exists(chunkIndex)' }),
+      )
     ).Items!;
-    await dynamodb.send(new PutItemCommand({ TableName: tableName, Item: { ...chunk!, recordData: { B: new Uint8Array(3) } } }));
+    await dynamodb.send(
+      new PutItemCommand({ TableName: tableName, Item: { ...chunk!, recordData: { B: new Uint8Array(3) } } }),
+    );
     await expect(reader.get('c')).rejects.toBeInstanceOf(CorruptArchiveItemError);
   });
 });

@@ -1,8 +1,18 @@
-import { AddTagsToStreamCommand, CreateStreamCommand, DescribeStreamSummaryCommand, RemoveTagsFromStreamCommand } from '@aws-sdk/client-kinesis';
+import {
+  AddTagsToStreamCommand,
+  CreateStreamCommand,
+  DescribeStreamSummaryCommand,
+  RemoveTagsFromStreamCommand,
+} from '@aws-sdk/client-kinesis';
 import { uniqueName } from '@kinesis-archive/local';
 import { localAws } from '@kinesis-archive/local/vitest';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ArchiveConfigError, clearArchiveConfigCache, loadArchiveConfig, parseArchiveTags } from '../src/index.js';
+import {
+  ArchiveConfigError,
+  clearArchiveConfigCache,
+  loadArchiveConfig,
+  parseArchiveTags,
+} from '../src/index.js';
 
 const { clients } = localAws();
 const kinesis = clients.kinesis;
@@ -16,7 +26,8 @@ async function taggedStream(tags: Record<string, string>): Promise<{ name: strin
     if (out.StreamDescriptionSummary?.StreamStatus === 'ACTIVE') break;
     await new Promise((r) => setTimeout(r, 100));
   }
-  if (Object.keys(tags).length > 0) await kinesis.send(new AddTagsToStreamCommand({ StreamName: name, Tags: tags }));
+  if (Object.keys(tags).length > 0)
+    await kinesis.send(new AddTagsToStreamCommand({ StreamName: name, Tags: tags }));
   const summary = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: name }));
   return { name, arn: summary.StreamDescriptionSummary!.StreamARN! };
 }
@@ -61,12 +72,18 @@ describe('loadArchiveConfig (kinesis-mock)', () => {
   it('reports invalid tags and missing streams, and does not cache failures', async () => {
     const { name } = await taggedStream({ StreamArchiveMode: 'everything' });
     await expect(loadArchiveConfig(kinesis, name)).rejects.toBeInstanceOf(ArchiveConfigError);
-    await kinesis.send(new AddTagsToStreamCommand({ StreamName: name, Tags: { StreamArchiveMode: 'latest' } }));
+    await kinesis.send(
+      new AddTagsToStreamCommand({ StreamName: name, Tags: { StreamArchiveMode: 'latest' } }),
+    );
     expect((await loadArchiveConfig(kinesis, name)).mode).toBe('LATEST');
-    await expect(loadArchiveConfig(kinesis, uniqueName('nope'))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+    await expect(loadArchiveConfig(kinesis, uniqueName('nope'))).rejects.toMatchObject({
+      name: 'ResourceNotFoundException',
+    });
   });
 
   it('rejects a cache time over one hour', async () => {
-    await expect(loadArchiveConfig(kinesis, 'x', { cacheTtlMs: 7_200_000 })).rejects.toMatchObject({ code: 'INVALID_OPTION' });
+    await expect(loadArchiveConfig(kinesis, 'x', { cacheTtlMs: 7_200_000 })).rejects.toMatchObject({
+      code: 'INVALID_OPTION',
+    });
   });
 });

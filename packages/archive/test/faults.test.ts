@@ -48,7 +48,9 @@ describe('faults injected by the proxy', () => {
       expect(counts.injected.throttle ?? 0).toBeGreaterThan(0);
       const reader = new ArchiveReader({ dynamodb, tableName, mode: 'ALL', consistentRead: true });
       const stored = await collect(reader.scan());
-      expect(new Set(stored.map((r) => r.sequenceNumber))).toEqual(new Set(records.map((r) => r.sequenceNumber)));
+      expect(new Set(stored.map((r) => r.sequenceNumber))).toEqual(
+        new Set(records.map((r) => r.sequenceNumber)),
+      );
     } finally {
       await p.close();
     }
@@ -77,30 +79,35 @@ describe('faults injected by the proxy', () => {
     }
   });
 
-  it.each(['ALL', 'LATEST'] as ArchiveMode[])('%s: what still fails after the retries is returned in failed', async (mode) => {
-    const tableName = await freshTable(dynamodb, mode);
-    const p = await throughProxy([{ fault: 'throttle', probability: 1 }]);
-    try {
-      const writer = new ArchiveWriter({
-        dynamodb: p.dynamodb,
-        tableName,
-        mode,
-        retry: { baseDelayMs: 1, maxDelayMs: 5, maxAttempts: 2 },
-      });
-      const records = Array.from({ length: 40 }, (_, i) => rec(`k-${i}`, seq(i)));
-      const result = await writer.write(records);
-      expect(result.written).toBe(0);
-      expect(result.failed.length).toBe(40);
-      expect(result.failed.every((f) => f.error.code === 'WRITE_FAILED')).toBe(true);
-      expect(result.failed.map((f) => f.sequenceNumber)).toEqual(records.map((r) => r.sequenceNumber));
-    } finally {
-      await p.close();
-    }
-  });
+  it.each(['ALL', 'LATEST'] as ArchiveMode[])(
+    '%s: what still fails after the retries is returned in failed',
+    async (mode) => {
+      const tableName = await freshTable(dynamodb, mode);
+      const p = await throughProxy([{ fault: 'throttle', probability: 1 }]);
+      try {
+        const writer = new ArchiveWriter({
+          dynamodb: p.dynamodb,
+          tableName,
+          mode,
+          retry: { baseDelayMs: 1, maxDelayMs: 5, maxAttempts: 2 },
+        });
+        const records = Array.from({ length: 40 }, (_, i) => rec(`k-${i}`, seq(i)));
+        const result = await writer.write(records);
+        expect(result.written).toBe(0);
+        expect(result.failed.length).toBe(40);
+        expect(result.failed.every((f) => f.error.code === 'WRITE_FAILED')).toBe(true);
+        expect(result.failed.map((f) => f.sequenceNumber)).toEqual(records.map((r) => r.sequenceNumber));
+      } finally {
+        await p.close();
+      }
+    },
+  );
 
   it('ALL: items left unprocessed after the retries are returned in failed', async () => {
     const tableName = await freshTable(dynamodb, 'ALL');
-    const p = await throughProxy([{ operation: 'BatchWriteItem', fault: 'partial', probability: 1, entryFailureRate: 1 }]);
+    const p = await throughProxy([
+      { operation: 'BatchWriteItem', fault: 'partial', probability: 1, entryFailureRate: 1 },
+    ]);
     try {
       const writer = new ArchiveWriter({
         dynamodb: p.dynamodb,

@@ -21,7 +21,11 @@ export function seq(n: number | bigint): string {
 }
 
 /** A plain record input. */
-export function rec(partitionKey: string, sequenceNumber: string, data: string | Uint8Array = `v-${sequenceNumber}`): RecordInput {
+export function rec(
+  partitionKey: string,
+  sequenceNumber: string,
+  data: string | Uint8Array = `v-${sequenceNumber}`,
+): RecordInput {
   return {
     partitionKey,
     sequenceNumber,

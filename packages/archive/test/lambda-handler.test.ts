@@ -1,5 +1,9 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { AddTagsToStreamCommand, CreateStreamCommand, DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
+import {
+  AddTagsToStreamCommand,
+  CreateStreamCommand,
+  DescribeStreamSummaryCommand,
+} from '@aws-sdk/client-kinesis';
 import { aggregate } from '@kinesis-archive/agg';
 import type { KinesisEventRecord, KinesisStreamEvent } from '@kinesis-archive/core';
 import { LOCAL_CREDENTIALS, startFaultProxy, uniqueName } from '@kinesis-archive/local';
@@ -55,10 +59,14 @@ describe('createArchiveHandler', () => {
         retry: { maxAttempts: 1 },
         concurrency: 1,
       });
-      const records = Array.from({ length: 40 }, (_, i) => lambdaRecord(`key-${i}`, seq(100 + i), `d-${i}`, ARN));
+      const records = Array.from({ length: 40 }, (_, i) =>
+        lambdaRecord(`key-${i}`, seq(100 + i), `d-${i}`, ARN),
+      );
       const { batchItemFailures } = await handler({ Records: records });
       expect(batchItemFailures).toHaveLength(1);
-      const failedAt = records.findIndex((r) => r.kinesis.sequenceNumber === batchItemFailures[0]!.itemIdentifier);
+      const failedAt = records.findIndex(
+        (r) => r.kinesis.sequenceNumber === batchItemFailures[0]!.itemIdentifier,
+      );
       expect(failedAt).toBeGreaterThanOrEqual(0);
       const reader = new ArchiveReader({ dynamodb, tableName, mode: 'LATEST', consistentRead: true });
       // Everything before the reported record is archived (Lambda will not deliver it again).
@@ -67,7 +75,8 @@ describe('createArchiveHandler', () => {
       // Lambda retries from the reported record; the table has recovered.
       proxy.setRules([]);
       expect(await handler({ Records: records.slice(failedAt) })).toEqual({ batchItemFailures: [] });
-      for (let i = 0; i < records.length; i++) expect((await reader.get(`key-${i}`))?.sequenceNumber).toBe(seq(100 + i));
+      for (let i = 0; i < records.length; i++)
+        expect((await reader.get(`key-${i}`))?.sequenceNumber).toBe(seq(100 + i));
     } finally {
       proxied.destroy();
       await proxy.stop();
@@ -103,7 +112,10 @@ describe('createArchiveHandler', () => {
     ];
     expect(await handler({ Records: records })).toEqual({ batchItemFailures: [{ itemIdentifier: seq(2) }] });
     const reader = new ArchiveReader({ dynamodb, tableName: archiveTableName(streamA, 'ALL'), mode: 'ALL' });
-    expect((await collect(reader.query({ partitionKey: 'k' }))).map((r) => r.sequenceNumber)).toEqual([seq(1), seq(3)]);
+    expect((await collect(reader.query({ partitionKey: 'k' }))).map((r) => r.sequenceNumber)).toEqual([
+      seq(1),
+      seq(3),
+    ]);
   });
 
   it('reports malformed records by the sequence number in their eventID, or throws when there is none', async () => {
@@ -112,12 +124,14 @@ describe('createArchiveHandler', () => {
     const broken = lambdaRecord('k', seq(2), 'x', ARN);
     broken.kinesis.data = '%%%';
     expect(
-      await handler({ Records: [lambdaRecord('k', seq(1), 'x', ARN), broken, lambdaRecord('k', seq(3), 'x', ARN)] }),
+      await handler({
+        Records: [lambdaRecord('k', seq(1), 'x', ARN), broken, lambdaRecord('k', seq(3), 'x', ARN)],
+      }),
     ).toEqual({ batchItemFailures: [{ itemIdentifier: seq(2) }] });
     const anonymous = { eventSourceARN: ARN, eventID: 'nothing' } as unknown as KinesisEventRecord;
-    await expect(handler({ Records: [lambdaRecord('k', seq(1), 'x', ARN), anonymous] })).rejects.toBeInstanceOf(
-      UnreportableFailureError,
-    );
+    await expect(
+      handler({ Records: [lambdaRecord('k', seq(1), 'x', ARN), anonymous] }),
+    ).rejects.toBeInstanceOf(UnreportableFailureError);
   });
 
   it('fails the batch of a stream without a mode (no tag, no option)', async () => {
@@ -141,13 +155,17 @@ describe('createArchiveHandler', () => {
         Tags: { StreamArchiveMode: 'latest', ArchiveTTL: 'expireSeconds=120' },
       }),
     );
-    const { StreamDescriptionSummary } = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: stream }));
+    const { StreamDescriptionSummary } = await kinesis.send(
+      new DescribeStreamSummaryCommand({ StreamName: stream }),
+    );
     const arn = StreamDescriptionSummary!.StreamARN!;
     expect(streamNameOfArn(arn)).toBe(stream);
     const tableName = archiveTableName(stream, 'LATEST');
     await createArchiveTable(dynamodb, { tableName, mode: 'LATEST' });
     const handler = createArchiveHandler({ dynamodb, kinesis, mode: 'ALL' }); // the tag wins over the option
-    const response = await handler({ Records: [lambdaRecord('k', seq(1), 'x', arn), lambdaRecord('k', seq(2), 'y', arn)] });
+    const response = await handler({
+      Records: [lambdaRecord('k', seq(1), 'x', arn), lambdaRecord('k', seq(2), 'y', arn)],
+    });
     expect(response).toEqual({ batchItemFailures: [] });
     const got = await new ArchiveReader({ dynamodb, tableName, mode: 'LATEST' }).get('k');
     expect(got?.sequenceNumber).toBe(seq(2));

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { localAws } from '@kinesis-archive/local/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ArchiveMode, ArchiveReader, ArchiveWriter, type ArchivedRecord } from '../src/index.js';
+import { type ArchivedRecord, type ArchiveMode, ArchiveReader, ArchiveWriter } from '../src/index.js';
 import { collect, freshTable, rec, seq } from './helpers.js';
 
 const { clients } = localAws();
@@ -31,13 +31,17 @@ describe('paging past 1 MB (ALL)', () => {
   it('query returns a whole history in order across pages', async () => {
     const got = await collect(reader.query({ partitionKey: 'key-1' }));
     expect(got.length).toBe(PER_KEY);
-    expect(got.map((r) => r.sequenceNumber)).toEqual(Array.from({ length: PER_KEY }, (_, i) => seq(i * KEYS + 1)));
+    expect(got.map((r) => r.sequenceNumber)).toEqual(
+      Array.from({ length: PER_KEY }, (_, i) => seq(i * KEYS + 1)),
+    );
     expect(got.every((r) => r.data.byteLength === 60_000)).toBe(true);
   });
 
   it('query honours limit as a total, ranges and order', async () => {
     expect((await collect(reader.query({ partitionKey: 'key-0', limit: 25 }))).length).toBe(25);
-    const range = await collect(reader.query({ partitionKey: 'key-0', fromSequence: seq(30), toSequence: seq(45) }));
+    const range = await collect(
+      reader.query({ partitionKey: 'key-0', fromSequence: seq(30), toSequence: seq(45) }),
+    );
     expect(range.map((r) => r.sequenceNumber)).toEqual([30, 33, 36, 39, 42, 45].map(seq));
     const desc = await collect(reader.query({ partitionKey: 'key-0', order: 'desc', limit: 2 }));
     expect(desc.map((r) => r.sequenceNumber)).toEqual([seq(87), seq(84)]);
@@ -45,7 +49,11 @@ describe('paging past 1 MB (ALL)', () => {
 
   it('query time filters use the arrival time (from inclusive, to exclusive)', async () => {
     const got = await collect(
-      reader.query({ partitionKey: 'key-2', from: new Date(1_000_000 + 5_000), to: new Date(1_000_000 + 14_000) }),
+      reader.query({
+        partitionKey: 'key-2',
+        from: new Date(1_000_000 + 5_000),
+        to: new Date(1_000_000 + 14_000),
+      }),
     );
     expect(got.map((r) => r.sequenceNumber)).toEqual([5, 8, 11].map(seq));
   });
@@ -89,7 +97,9 @@ describe('paging past 1 MB (ALL)', () => {
 
   it('scan time filters', async () => {
     const got = await collect(reader.scan({ from: new Date(1_000_000 + 80_000) }));
-    expect(got.map((r) => r.sequenceNumber).sort()).toEqual([80, 81, 82, 83, 84, 85, 86, 87, 88, 89].map(seq));
+    expect(got.map((r) => r.sequenceNumber).sort()).toEqual(
+      [80, 81, 82, 83, 84, 85, 86, 87, 88, 89].map(seq),
+    );
   });
 });
 
@@ -103,7 +113,7 @@ describe.each(['ALL', 'LATEST'] as const)('TTL (%s)', (mode: ArchiveMode) => {
     await expiring.write([rec('gone', seq(1)), rec('gone', seq(2))]);
     await lasting.write([rec('kept', seq(3))]);
     const before = await reader.get('gone');
-    expect(before?.expireAfter!.getTime()).toBeLessThanOrEqual(Date.now() + 1000);
+    expect(before!.expireAfter!.getTime()).toBeLessThanOrEqual(Date.now() + 1000);
     await new Promise((r) => setTimeout(r, 2100));
     expect(await reader.get('gone')).toBeUndefined();
     expect(await collect(reader.query({ partitionKey: 'gone' }))).toEqual([]);
@@ -122,7 +132,9 @@ describe('LATEST query', () => {
     const writer = new ArchiveWriter({ dynamodb, tableName, mode: 'LATEST' });
     const reader = new ArchiveReader({ dynamodb, tableName, mode: 'LATEST', consistentRead: true });
     await writer.write([rec('k', seq(5))]);
-    expect((await collect(reader.query({ partitionKey: 'k' }))).map((r) => r.sequenceNumber)).toEqual([seq(5)]);
+    expect((await collect(reader.query({ partitionKey: 'k' }))).map((r) => r.sequenceNumber)).toEqual([
+      seq(5),
+    ]);
     expect(await collect(reader.query({ partitionKey: 'k', toSequence: seq(4) }))).toEqual([]);
     expect(await collect(reader.query({ partitionKey: 'k', fromSequence: seq(6) }))).toEqual([]);
   });

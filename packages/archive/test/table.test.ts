@@ -16,8 +16,14 @@ describe('createArchiveTable', () => {
 
   it('creates an on-demand ALL table with TTL on expireAfter, idempotently', async () => {
     const tableName = uniqueName('t-all');
-    expect(await createArchiveTable(dynamodb, { tableName, mode: 'ALL' })).toEqual({ tableName, created: true });
-    expect(await createArchiveTable(dynamodb, { tableName, mode: 'ALL' })).toEqual({ tableName, created: false });
+    expect(await createArchiveTable(dynamodb, { tableName, mode: 'ALL' })).toEqual({
+      tableName,
+      created: true,
+    });
+    expect(await createArchiveTable(dynamodb, { tableName, mode: 'ALL' })).toEqual({
+      tableName,
+      created: false,
+    });
     const { Table } = await dynamodb.send(new DescribeTableCommand({ TableName: tableName }));
     expect(Table?.KeySchema).toEqual([
       { AttributeName: 'partitionKey', KeyType: 'HASH' },
@@ -25,7 +31,10 @@ describe('createArchiveTable', () => {
     ]);
     expect(Table?.BillingModeSummary?.BillingMode).toBe('PAY_PER_REQUEST');
     const ttl = await dynamodb.send(new DescribeTimeToLiveCommand({ TableName: tableName }));
-    expect(ttl.TimeToLiveDescription).toMatchObject({ AttributeName: 'expireAfter', TimeToLiveStatus: 'ENABLED' });
+    expect(ttl.TimeToLiveDescription).toMatchObject({
+      AttributeName: 'expireAfter',
+      TimeToLiveStatus: 'ENABLED',
+    });
   });
 
   it('creates a provisioned LATEST table without TTL when asked', async () => {
@@ -53,7 +62,9 @@ describe('createArchiveTable', () => {
 
   it('creates the same table from concurrent callers', async () => {
     const tableName = uniqueName('t-race');
-    const results = await Promise.all([1, 2, 3].map(() => createArchiveTable(dynamodb, { tableName, mode: 'ALL' })));
+    const results = await Promise.all(
+      [1, 2, 3].map(() => createArchiveTable(dynamodb, { tableName, mode: 'ALL' })),
+    );
     expect(results.filter((r) => r.created).length).toBeGreaterThanOrEqual(1);
     expect(results.every((r) => r.tableName === tableName)).toBe(true);
   });

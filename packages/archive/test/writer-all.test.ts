@@ -1,10 +1,10 @@
 import { aggregate } from '@kinesis-archive/agg';
+import type { KinesisEventRecord } from '@kinesis-archive/core';
 import { localAws } from '@kinesis-archive/local/vitest';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { KinesisEventRecord } from '@kinesis-archive/core';
 import { ArchiveReader, ArchiveWriter } from '../src/index.js';
-import { collect, freshTable, lambdaRecord, rec, seq, text } from './helpers.js';
 import event from './fixtures/lambda-event-aggregated.json' with { type: 'json' };
+import { collect, freshTable, lambdaRecord, rec, seq, text } from './helpers.js';
 
 const { clients } = localAws();
 const dynamodb = clients.dynamodb;
@@ -48,13 +48,18 @@ describe('ALL writer', () => {
 
   it('archives KPL sub-records under their own keys with sub-sequence numbers', async () => {
     const { writer, reader } = await setup();
-    const users = Array.from({ length: 30 }, (_, i) => ({ partitionKey: `u-${i % 3}`, data: `payload-${i}` }));
+    const users = Array.from({ length: 30 }, (_, i) => ({
+      partitionKey: `u-${i % 3}`,
+      data: `payload-${i}`,
+    }));
     const aggs = aggregate(users);
     expect(aggs.length).toBe(1);
     const result = await writer.write([lambdaRecord(aggs[0]!.partitionKey, seq(5), aggs[0]!.data)]);
     expect(result.written).toBe(30);
     const u1 = await collect(reader.query({ partitionKey: 'u-1' }));
-    expect(u1.map((r) => text(r.data))).toEqual(users.filter((u) => u.partitionKey === 'u-1').map((u) => u.data));
+    expect(u1.map((r) => text(r.data))).toEqual(
+      users.filter((u) => u.partitionKey === 'u-1').map((u) => u.data),
+    );
     expect(u1.map((r) => r.subSequenceNumber)).toEqual([1, 4, 7, 10, 13, 16, 19, 22, 25, 28]);
     expect(u1.every((r) => r.sequenceNumber === seq(5))).toBe(true);
     expect(await collect(reader.query({ partitionKey: aggs[0]!.partitionKey }))).toEqual([]);

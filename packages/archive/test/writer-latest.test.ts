@@ -19,7 +19,13 @@ async function setup(options: { tombstones?: boolean } = {}) {
 describe('LATEST writer', () => {
   it('keeps the newest record per key within a batch and counts the others as compacted', async () => {
     const { writer, reader } = await setup();
-    const result = await writer.write([rec('a', seq(3)), rec('a', seq(1)), rec('b', seq(2)), rec('a', seq(5)), rec('a', seq(4))]);
+    const result = await writer.write([
+      rec('a', seq(3)),
+      rec('a', seq(1)),
+      rec('b', seq(2)),
+      rec('a', seq(5)),
+      rec('a', seq(4)),
+    ]);
     expect(result).toEqual({ written: 2, skippedStale: 0, tombstoned: 0, compacted: 3, failed: [] });
     expect((await reader.get('a'))?.sequenceNumber).toBe(seq(5));
     expect(text((await reader.get('a'))!.data)).toBe(`v-${seq(5)}`);
@@ -87,12 +93,23 @@ describe('LATEST writer', () => {
     const { writer, reader } = await setup();
     const arrival = new Date('2026-01-02T03:04:05.678Z');
     const result = await writer.write(
-      [{ PartitionKey: 'g', SequenceNumber: seq(7), Data: new Uint8Array([1, 2, 3]), ApproximateArrivalTimestamp: arrival }],
+      [
+        {
+          PartitionKey: 'g',
+          SequenceNumber: seq(7),
+          Data: new Uint8Array([1, 2, 3]),
+          ApproximateArrivalTimestamp: arrival,
+        },
+      ],
       { shardId: 'shardId-000000000003' },
     );
     expect(result.written).toBe(1);
     const got = await reader.get('g');
-    expect(got).toMatchObject({ sequenceNumber: seq(7), subSequenceNumber: 0, shardId: 'shardId-000000000003' });
+    expect(got).toMatchObject({
+      sequenceNumber: seq(7),
+      subSequenceNumber: 0,
+      shardId: 'shardId-000000000003',
+    });
     expect(got!.approximateArrivalTimestamp.toISOString()).toBe(arrival.toISOString());
   });
 
@@ -147,7 +164,12 @@ describe('LATEST tombstones', () => {
 
   it('uses the configured tombstone retention', async () => {
     const { writer, reader } = await setup();
-    const w = new ArchiveWriter({ dynamodb, tableName: writer.tableName, mode: 'LATEST', tombstones: { retentionSeconds: 600 } });
+    const w = new ArchiveWriter({
+      dynamodb,
+      tableName: writer.tableName,
+      mode: 'LATEST',
+      tombstones: { retentionSeconds: 600 },
+    });
     await w.write([rec('r', seq(1), new Uint8Array(0))]);
     const marker = await reader.get('r', { includeTombstones: true });
     const left = marker!.expireAfter!.getTime() - Date.now();
