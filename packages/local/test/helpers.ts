@@ -49,7 +49,7 @@ export function runTs(file: string, args: string[] = []): ChildProcess {
 export function waitForOutput(
   child: ChildProcess,
   done: (text: string) => boolean,
-  timeoutMs = 45_000,
+  timeoutMs = 100_000,
 ): Promise<string> {
   return new Promise((resolve, reject) => {
     let out = '';

@@ -22,7 +22,8 @@ function portAnswers(url: string): Promise<boolean> {
   });
 }
 
-describe('no stand-in outlives its parent', () => {
+// These start stand-ins in child processes: give them room on a loaded machine.
+describe('no stand-in outlives its parent', { timeout: 150_000 }, () => {
   for (const signal of ['SIGKILL', 'SIGINT'] as const) {
     it(`leaves no java or kinesis-mock process after the parent gets ${signal}`, async () => {
       const { child, pids } = await holdStandIns();

@@ -13,7 +13,7 @@ import { isAlive } from './helpers.js';
 
 const portOf = (url: string | undefined) => Number(new URL(url ?? 'http://x:0').port);
 
-describe('startLocalAws', () => {
+describe('startLocalAws', { timeout: 120_000 }, () => {
   it('starts both stand-ins on free ports next to the shared ones, and stop() leaves no process', async () => {
     const shared = localAws().endpoints;
     const aws = await startLocalAws();
