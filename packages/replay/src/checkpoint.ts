@@ -10,7 +10,11 @@ export interface ReplayCheckpoint {
   /** Records of the source, from its start in read order, that are done. */
   position: number;
   /** The record at `position - 1`. */
-  last?: { partitionKey: string; sequenceNumber?: string | undefined; subSequenceNumber?: number | undefined };
+  last?: {
+    partitionKey: string;
+    sequenceNumber?: string | undefined;
+    subSequenceNumber?: number | undefined;
+  };
 }
 
 /** Loads and saves a replay's {@link ReplayCheckpoint} (a file, a DynamoDB item, ...). */

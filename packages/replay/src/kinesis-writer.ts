@@ -105,7 +105,13 @@ interface Selection<T> {
 const MAX_BATCH_RECORDS = 500;
 const MAX_BATCH_BYTES = 5 * 1_048_576;
 
-function intOption(name: string, value: number | undefined, fallback: number, min: number, max: number): number {
+function intOption(
+  name: string,
+  value: number | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
   if (value === undefined) return fallback;
   if (!Number.isInteger(value) || value < min || value > max) {
     throw new InvalidReplayOptionError(name, value, `an integer in ${min}..${max}`);
@@ -154,7 +160,13 @@ export class KinesisWriter<T extends WriterRecord = WriterRecord> {
   private timerAt = 0;
   private roomWaiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
   private idleWaiters: (() => void)[] = [];
-  private readonly counters: KinesisWriterStats<T> = { sent: 0, retries: 0, requests: 0, failed: [], unsent: [] };
+  private readonly counters: KinesisWriterStats<T> = {
+    sent: 0,
+    retries: 0,
+    requests: 0,
+    failed: [],
+    unsent: [],
+  };
 
   /** @throws {@link InvalidReplayOptionError} for an invalid option or when no stream is named. */
   constructor(options: KinesisWriterOptions<T>) {
@@ -168,8 +180,20 @@ export class KinesisWriter<T extends WriterRecord = WriterRecord> {
     this.ordered = options.ordered ?? true;
     this.concurrency = intOption('concurrency', options.concurrency, 4, 1, 1_000);
     this.maxBatchRecords = intOption('maxBatchRecords', options.maxBatchRecords, 500, 1, MAX_BATCH_RECORDS);
-    this.maxRecordBytes = intOption('maxRecordBytes', options.maxRecordBytes, DEFAULT_MAX_RECORD_BYTES, 1, 10 * 1_048_576);
-    this.maxBatchBytes = intOption('maxBatchBytes', options.maxBatchBytes, MAX_BATCH_BYTES, 1, 100 * 1_048_576);
+    this.maxRecordBytes = intOption(
+      'maxRecordBytes',
+      options.maxRecordBytes,
+      DEFAULT_MAX_RECORD_BYTES,
+      1,
+      10 * 1_048_576,
+    );
+    this.maxBatchBytes = intOption(
+      'maxBatchBytes',
+      options.maxBatchBytes,
+      MAX_BATCH_BYTES,
+      1,
+      100 * 1_048_576,
+    );
     if (this.maxBatchBytes < this.maxRecordBytes) {
       throw new InvalidReplayOptionError('maxBatchBytes', this.maxBatchBytes, 'at least maxRecordBytes');
     }
@@ -437,7 +461,12 @@ export class KinesisWriter<T extends WriterRecord = WriterRecord> {
       return;
     }
     if (retryable) {
-      u.backoff ??= new Backoff({ maxAttempts: 10, baseDelayMs: 100, budgetMs: 60_000, ...this.options.retry });
+      u.backoff ??= new Backoff({
+        maxAttempts: 10,
+        baseDelayMs: 100,
+        budgetMs: 60_000,
+        ...this.options.retry,
+      });
       const delay = u.backoff.nextDelay();
       if (delay !== undefined) {
         u.backoff.retries++;

@@ -1,7 +1,7 @@
 import { Aggregator, hashKeyOf, ShardMap } from '@kinesis-archive/agg';
-import { InvalidReplayOptionError, ReplayFailedError } from './errors.js';
 import { type CheckpointStore, CheckpointTracker, verifyCheckpoint } from './checkpoint.js';
 import { wrapEnvelope } from './envelope.js';
+import { InvalidReplayOptionError, ReplayFailedError } from './errors.js';
 import { KinesisWriter, type KinesisWriterOptions } from './kinesis-writer.js';
 import { ProgressReporter, type ReplayProgress } from './progress.js';
 import { type RateLimit, ShardRateLimiter } from './rate-limiter.js';
@@ -90,7 +90,8 @@ interface Unit {
  */
 export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   const started = Date.now();
-  if (!options || typeof options !== 'object') throw new InvalidReplayOptionError('options', options, 'an object');
+  if (!options || typeof options !== 'object')
+    throw new InvalidReplayOptionError('options', options, 'an object');
   const stream = options.streamARN
     ? { streamARN: options.streamARN }
     : options.streamName
@@ -111,7 +112,9 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   const needsMap = !dryRun && (options.aggregate === true || options.rateLimit !== false);
   const shardMap = options.shardMap ?? (needsMap ? await ShardMap.load(options.kinesis, stream) : undefined);
   const limiter =
-    options.rateLimit === false || dryRun ? undefined : new ShardRateLimiter(options.rateLimit ?? {}, shardMap);
+    options.rateLimit === false || dryRun
+      ? undefined
+      : new ShardRateLimiter(options.rateLimit ?? {}, shardMap);
 
   const failed: ReplayFailure[] = [];
   let read = 0;
@@ -122,7 +125,11 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     tracker.settle(item.position, item.record);
   };
 
-  const progress = new ProgressReporter(options.onProgress, options.progressIntervalMs ?? 1_000, options.total);
+  const progress = new ProgressReporter(
+    options.onProgress,
+    options.progressIntervalMs ?? 1_000,
+    options.total,
+  );
   const counts = () => ({ read, sent, failed: failed.length, retries: writer?.stats.retries ?? 0 });
 
   const internal = new AbortController();
@@ -150,7 +157,8 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
           for (const item of unit.items) fail(item, error);
         },
       });
-  const aggregator = options.aggregate && !dryRun ? new Aggregator({ shardMap, maxBytes: maxRecordBytes }) : undefined;
+  const aggregator =
+    options.aggregate && !dryRun ? new Aggregator({ shardMap, maxBytes: maxRecordBytes }) : undefined;
   const groups = new Map<string, Item[]>();
 
   const putAggregates = async (outs: ReturnType<Aggregator['add']>) => {
@@ -207,7 +215,8 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
           continue;
         }
         await putAggregates(outs);
-        const shard = shardMap?.shardFor(hashKeyOf(checked.partitionKey, checked.explicitHashKey))?.shardId ?? '';
+        const shard =
+          shardMap?.shardFor(hashKeyOf(checked.partitionKey, checked.explicitHashKey))?.shardId ?? '';
         const group = groups.get(shard);
         if (group) group.push(item);
         else groups.set(shard, [item]);

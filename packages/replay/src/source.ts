@@ -47,8 +47,16 @@ export function openSource(source: ReplaySource, options: SourceOptions): Opened
     if (!Number.isInteger(totalSegments) || (totalSegments as number) < 1) {
       throw new InvalidReplayOptionError('totalSegments', totalSegments, 'an integer >= 1 (with segment)');
     }
-    if (!Number.isInteger(segment) || (segment as number) < 0 || (segment as number) >= (totalSegments as number)) {
-      throw new InvalidReplayOptionError('segment', segment, `an integer in 0..${(totalSegments as number) - 1}`);
+    if (
+      !Number.isInteger(segment) ||
+      (segment as number) < 0 ||
+      (segment as number) >= (totalSegments as number)
+    ) {
+      throw new InvalidReplayOptionError(
+        'segment',
+        segment,
+        `an integer in 0..${(totalSegments as number) - 1}`,
+      );
     }
   }
   if (isArchiveReader(source)) {
@@ -66,7 +74,11 @@ export function openSource(source: ReplaySource, options: SourceOptions): Opened
     return { records: source.scan(scan), inSegment: () => true };
   }
   if (options.query || options.scan) {
-    throw new InvalidReplayOptionError('query/scan', 'given', 'an ArchiveReader source (scan and query methods)');
+    throw new InvalidReplayOptionError(
+      'query/scan',
+      'given',
+      'an ArchiveReader source (scan and query methods)',
+    );
   }
   const records = source as AsyncIterable<ReplayRecord> | Iterable<ReplayRecord>;
   const iterable =
@@ -74,7 +86,11 @@ export function openSource(source: ReplaySource, options: SourceOptions): Opened
     (typeof (records as AsyncIterable<ReplayRecord>)[Symbol.asyncIterator] === 'function' ||
       typeof (records as Iterable<ReplayRecord>)[Symbol.iterator] === 'function');
   if (!iterable) {
-    throw new InvalidReplayOptionError('source', typeof source, 'an ArchiveReader or an (async) iterable of records');
+    throw new InvalidReplayOptionError(
+      'source',
+      typeof source,
+      'an ArchiveReader or an (async) iterable of records',
+    );
   }
   if (totalSegments === undefined || totalSegments === 1) return { records, inSegment: () => true };
   return {

@@ -50,7 +50,8 @@ export function checkRecord(
   }
   let data = record.data;
   if (typeof data === 'string') data = Buffer.from(data, 'utf8');
-  if (!(data instanceof Uint8Array)) throw new InvalidRecordError(index, 'data must be a Uint8Array or a string');
+  if (!(data instanceof Uint8Array))
+    throw new InvalidRecordError(index, 'data must be a Uint8Array or a string');
   const size = data.byteLength + Buffer.byteLength(pk, 'utf8');
   if (size > maxRecordBytes) {
     throw new RecordTooLargeError({ index, partitionKey: pk }, size, maxRecordBytes);

@@ -30,7 +30,12 @@ async function archive(mode: 'ALL' | 'LATEST') {
   const delivery = [...input.slice(120).reverse(), ...input.slice(0, 120).reverse()];
   const writer = new ArchiveWriter({ dynamodb, tableName, mode });
   const written = await writer.write(
-    delivery.map((r) => ({ ...r, data: r.data as Uint8Array, aggregated: false, shardId: 'shardId-000000000001' })),
+    delivery.map((r) => ({
+      ...r,
+      data: r.data as Uint8Array,
+      aggregated: false,
+      shardId: 'shardId-000000000001',
+    })),
   );
   expect(written.failed).toEqual([]);
   return { reader: new ArchiveReader({ dynamodb, tableName, mode }), input };

@@ -34,7 +34,11 @@ export async function readStream(kinesis: KinesisClient, streamName: string): Pr
     const shardId = shard.ShardId!;
     let iterator = (
       await kinesis.send(
-        new GetShardIteratorCommand({ StreamName: streamName, ShardId: shardId, ShardIteratorType: 'TRIM_HORIZON' }),
+        new GetShardIteratorCommand({
+          StreamName: streamName,
+          ShardId: shardId,
+          ShardIteratorType: 'TRIM_HORIZON',
+        }),
       )
     ).ShardIterator;
     while (iterator) {

@@ -11,7 +11,11 @@ afterAll(() => clients.destroy());
 describe('ShardRateLimiter (pure logic, fake clock)', () => {
   it('lets a full second go at once, then refills at the rate, for records and bytes', () => {
     let now = 0;
-    const limiter = new ShardRateLimiter({ recordsPerSecond: 10, bytesPerSecond: 1_000 }, undefined, () => now);
+    const limiter = new ShardRateLimiter(
+      { recordsPerSecond: 10, bytesPerSecond: 1_000 },
+      undefined,
+      () => now,
+    );
     expect(limiter.waitMs('', 10)).toBe(0);
     limiter.take('', 10, 100);
     expect(limiter.waitMs('', 10)).toBe(100); // one record refills in 100 ms
@@ -44,14 +48,23 @@ describe('replay rate limit', () => {
     const streamName = await createStream(kinesis, 1);
     const records = makeRecords(200, 200, 32);
     const started = Date.now();
-    const result = await replay({ source: records, kinesis, streamName, rateLimit: { recordsPerSecond: 50 } });
+    const result = await replay({
+      source: records,
+      kinesis,
+      streamName,
+      rateLimit: { recordsPerSecond: 50 },
+    });
     const elapsed = Date.now() - started;
     expect(result.ok).toBe(true);
     // 50 go at once (a full bucket), the other 150 at 50/s: at least 3 s.
     expect(elapsed).toBeGreaterThanOrEqual(2_900);
     // Measured on the stream: the arrival timestamps of the records after the first second.
     const { ShardIterator } = await kinesis.send(
-      new GetShardIteratorCommand({ StreamName: streamName, ShardId: 'shardId-000000000000', ShardIteratorType: 'TRIM_HORIZON' }),
+      new GetShardIteratorCommand({
+        StreamName: streamName,
+        ShardId: 'shardId-000000000000',
+        ShardIteratorType: 'TRIM_HORIZON',
+      }),
     );
     const page = await kinesis.send(new GetRecordsCommand({ ShardIterator }));
     const times = (page.Records ?? []).map((r) => r.ApproximateArrivalTimestamp!.getTime());
@@ -62,6 +75,7 @@ describe('replay rate limit', () => {
     // Records after the first second arrive at no more than the limit (plus one batch of slack).
     expect(late.length).toBeLessThanOrEqual(50 * span + 50);
     // And in any window of one second, never more than two buckets' worth.
-    for (const t of times) expect(times.filter((u) => u >= t && u < t + 1_000).length).toBeLessThanOrEqual(100);
+    for (const t of times)
+      expect(times.filter((u) => u >= t && u < t + 1_000).length).toBeLessThanOrEqual(100);
   });
 });

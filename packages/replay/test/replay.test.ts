@@ -1,6 +1,6 @@
-import { afterAll, describe, expect, it } from 'vitest';
 import { localAws } from '@kinesis-archive/local/vitest';
-import { replay, unwrapEnvelope, type ReplayRecord } from '../src/index.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { type ReplayRecord, replay, unwrapEnvelope } from '../src/index.js';
 import { createStream, expectSameContent, iterate, makeRecords, readStream } from './helpers.js';
 
 const { clients } = localAws();
@@ -14,7 +14,14 @@ describe('replay into a fresh stream', () => {
     records.push({ partitionKey: 'üñïçødé-ключ', data: new Uint8Array(0) });
     records.push({ partitionKey: 'ehk', data: Buffer.from('routed'), explicitHashKey: '1' });
     const result = await replay({ source: iterate(records), kinesis, streamName });
-    expect(result).toMatchObject({ ok: true, read: 602, sent: 602, kinesisRecords: 602, failed: [], aborted: false });
+    expect(result).toMatchObject({
+      ok: true,
+      read: 602,
+      sent: 602,
+      kinesisRecords: 602,
+      failed: [],
+      aborted: false,
+    });
     const back = await readStream(kinesis, streamName);
     expectSameContent(records, back);
     const ehk = back.find((r) => r.partitionKey === 'ehk')!;
@@ -43,7 +50,11 @@ describe('replay into a fresh stream', () => {
       { partitionKey: 'ehk', data: Buffer.from('x'), explicitHashKey: '-1' },
       { partitionKey: 'nodata', data: 42 as unknown as Uint8Array },
     ];
-    const result = await replay({ source: [...good.slice(0, 10), ...bad, ...good.slice(10)], kinesis, streamName });
+    const result = await replay({
+      source: [...good.slice(0, 10), ...bad, ...good.slice(10)],
+      kinesis,
+      streamName,
+    });
     expect(result.ok).toBe(false);
     expect(result.sent).toBe(20);
     expect(result.failed.map((f) => (f.error as { code?: string }).code)).toEqual([
@@ -125,7 +136,8 @@ describe('replay into a fresh stream', () => {
     });
     expect(calls.length).toBeGreaterThan(0);
     expect(calls.at(-1)!.sent).toBe(400);
-    for (let i = 2; i < calls.length - 1; i++) expect(calls[i]!.t - calls[i - 1]!.t).toBeGreaterThanOrEqual(99);
+    for (let i = 2; i < calls.length - 1; i++)
+      expect(calls[i]!.t - calls[i - 1]!.t).toBeGreaterThanOrEqual(99);
     expect(calls.at(-1)!.eta).toBe(0);
   });
 

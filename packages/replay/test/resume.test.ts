@@ -19,7 +19,11 @@ function memoryStore() {
 }
 
 /** Runs a replay that aborts itself once `after` records are sent; returns the checkpoint saved at that moment. */
-async function interrupted(records: ReplayRecord[], streamName: string, store: ReturnType<typeof memoryStore>) {
+async function interrupted(
+  records: ReplayRecord[],
+  streamName: string,
+  store: ReturnType<typeof memoryStore>,
+) {
   const controller = new AbortController();
   let atAbort: ReplayCheckpoint | undefined;
   const result = await replay({

@@ -1,0 +1,109 @@
+/**
+ * Replay throughput against kinesis-mock: the replayer vs a naive one-PutRecord-per-record loop (what the old
+ * archiver did) vs a bare PutRecords loop (the stand-in's capacity), and with `aggregate: true`.
+ * 20,000 records of 1 KiB over 2,000 keys; a fresh 4-shard stream per variant. Run: `pnpm bench`.
+ */
+import { CreateStreamCommand, PutRecordCommand, PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import { startLocalAws, uniqueName } from '@kinesis-archive/local';
+import { type ReplayRecord, replay } from '../src/index.js';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+
+const TOTAL = Number(process.env.BENCH_RECORDS ?? 20_000);
+const NAIVE_SUBSET = Number(process.env.BENCH_NAIVE_RECORDS ?? 2_000);
+const SHARDS = 4;
+
+function records(n: number): ReplayRecord[] {
+  const out: ReplayRecord[] = [];
+  for (let i = 0; i < n; i++) {
+    const data = Buffer.alloc(1024, i & 0xff);
+    data.writeUInt32BE(i, 0);
+    out.push({ partitionKey: `user-${i % 2_000}`, data, sequenceNumber: String(10_000 + i) });
+  }
+  return out;
+}
+
+async function* iterate(list: ReplayRecord[]): AsyncIterable<ReplayRecord> {
+  for (const r of list) yield r;
+}
+
+async function main(): Promise<void> {
+  const aws = await startLocalAws({ kinesis: true, dynamodb: false });
+  const kinesis = aws.clients.kinesis;
+  const fresh = async () => {
+    const name = uniqueName('bench');
+    await kinesis.send(new CreateStreamCommand({ StreamName: name, ShardCount: SHARDS }));
+    return name;
+  };
+  const data = records(TOTAL);
+  const rows: {
+    variant: string;
+    records: number;
+    seconds: number;
+    perSecond: number;
+    kinesisRecords: number;
+  }[] = [];
+  const run = async (variant: string, n: number, fn: (stream: string) => Promise<number>) => {
+    const stream = await fresh();
+    const t0 = performance.now();
+    const kinesisRecords = await fn(stream);
+    const seconds = (performance.now() - t0) / 1000;
+    rows.push({ variant, records: n, seconds, perSecond: n / seconds, kinesisRecords });
+    console.log(
+      `${variant}: ${n} records in ${seconds.toFixed(2)} s = ${(n / seconds).toFixed(0)} records/s`,
+    );
+  };
+  try {
+    await run('bare PutRecords loop (500/request, sequential)', TOTAL, async (stream) => {
+      for (let i = 0; i < TOTAL; i += 500) {
+        const batch = data
+          .slice(i, i + 500)
+          .map((r) => ({ PartitionKey: r.partitionKey, Data: r.data as Uint8Array }));
+        const out = await kinesis.send(new PutRecordsCommand({ StreamName: stream, Records: batch }));
+        if (out.FailedRecordCount) throw new Error('bare loop: failed records');
+      }
+      return TOTAL;
+    });
+    await run('replay()', TOTAL, async (stream) => {
+      const r = await replay({ source: iterate(data), kinesis, streamName: stream });
+      if (!r.ok || r.sent !== TOTAL) throw new Error('replay failed');
+      return r.kinesisRecords;
+    });
+    await run('replay({ aggregate: true })', TOTAL, async (stream) => {
+      const r = await replay({ source: iterate(data), kinesis, streamName: stream, aggregate: true });
+      if (!r.ok || r.sent !== TOTAL) throw new Error('replay failed');
+      return r.kinesisRecords;
+    });
+    await run(`naive PutRecord loop (subset of ${NAIVE_SUBSET})`, NAIVE_SUBSET, async (stream) => {
+      for (const r of data.slice(0, NAIVE_SUBSET)) {
+        await kinesis.send(
+          new PutRecordCommand({
+            StreamName: stream,
+            PartitionKey: r.partitionKey,
+            Data: r.data as Uint8Array,
+          }),
+        );
+      }
+      return NAIVE_SUBSET;
+    });
+  } finally {
+    aws.clients.destroy();
+    await aws.stop();
+  }
+  const bare = rows[0]!.perSecond;
+  const naive = rows[3]!.perSecond;
+  console.log(
+    '\n| variant | records | seconds | records/s | Kinesis records | vs bare loop | vs naive loop |',
+  );
+  console.log('|---|---:|---:|---:|---:|---:|---:|');
+  for (const r of rows) {
+    console.log(
+      `| ${r.variant} | ${r.records} | ${r.seconds.toFixed(2)} | ${r.perSecond.toFixed(0)} | ${r.kinesisRecords} | ${((r.perSecond / bare) * 100).toFixed(0)}% | ${(r.perSecond / naive).toFixed(1)}x |`,
+    );
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
