@@ -1,8 +1,12 @@
 // Throughput and latency of DynamoDBStream against DynamoDB Local (started and stopped here).
 // Run: pnpm --filter @kinesis-archive/dynamodb-stream bench
 import { BatchWriteItemCommand, CreateTableCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  DescribeStreamCommand,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+} from '@aws-sdk/client-dynamodb-streams';
 import { startLocalAws, uniqueName } from '@kinesis-archive/local';
-import { DescribeStreamCommand, GetRecordsCommand, GetShardIteratorCommand } from '@aws-sdk/client-dynamodb-streams';
 import { DynamoDBStream } from '../src/index.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -37,7 +41,9 @@ try {
   const writer = async () => {
     for (let b = batches.shift(); b !== undefined; b = batches.shift()) {
       const items = Array.from({ length: 25 }, (_, i) => ({
-        PutRequest: { Item: { id: { S: `item-${b * 25 + i}` }, n: { N: String(i) }, text: { S: 'x'.repeat(100) } } },
+        PutRequest: {
+          Item: { id: { S: `item-${b * 25 + i}` }, n: { N: String(i) }, text: { S: 'x'.repeat(100) } },
+        },
       }));
       await dynamodb.send(new BatchWriteItemCommand({ RequestItems: { [tableName]: items } }));
     }
@@ -81,7 +87,9 @@ try {
       }
     }
     const seconds = (performance.now() - started) / 1000;
-    console.log(`${mode}: ${events} changes in ${seconds.toFixed(2)} s = ${Math.round(events / seconds)} events/s`);
+    console.log(
+      `${mode}: ${events} changes in ${seconds.toFixed(2)} s = ${Math.round(events / seconds)} events/s`,
+    );
   }
 
   // 2. Latency from a write to its event at a 250 ms poll interval.

@@ -1,6 +1,6 @@
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { unmarshall, type unmarshallOptions } from '@aws-sdk/util-dynamodb';
-import { KinesisArchiveError, isTransientError, retry } from '@kinesis-archive/core';
+import { isTransientError, KinesisArchiveError, retry } from '@kinesis-archive/core';
 import type { ChangeRecord, Image } from './records.js';
 import type { StreamsClient } from './shard-tracker.js';
 import { DynamoDBStream, type DynamoDBStreamOptions, type PollOptions } from './stream.js';
@@ -181,7 +181,10 @@ export class TableReplica {
       return;
     }
     if (!record.newImage) {
-      throw new ReplicaConfigError(this.options.tableName, `record ${record.sequenceNumber} has no new image`);
+      throw new ReplicaConfigError(
+        this.options.tableName,
+        `record ${record.sequenceNumber} has no new image`,
+      );
     }
     await this.put(record.newImage, record);
   }

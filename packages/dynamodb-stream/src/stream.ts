@@ -1,11 +1,28 @@
 import { EventEmitter } from 'node:events';
 import { type BackoffOptions, isTransientError, retry, sleep } from '@kinesis-archive/core';
 import type { CheckpointStore } from './checkpoint-store.js';
-import { CheckpointConflictError, CheckpointSaveError, DescribeStreamError, ListenerError, RecordDecodeError } from './errors.js';
+import {
+  CheckpointConflictError,
+  CheckpointSaveError,
+  DescribeStreamError,
+  ListenerError,
+  RecordDecodeError,
+} from './errors.js';
 import { batchIterator, type ChangeBatch, type PendingBatch } from './iterator.js';
-import { type DataLossInfo, openIterator, type ReadContext, readShardBatch, type ShardCursor } from './reader.js';
+import {
+  type DataLossInfo,
+  openIterator,
+  type ReadContext,
+  readShardBatch,
+  type ShardCursor,
+} from './reader.js';
 import { type ChangeRecord, type Image, toChangeRecord, type UnmarshallSetting } from './records.js';
-import { cloneShardState, compareStreamSequenceNumbers, parseShardState, type ShardState } from './shard-state.js';
+import {
+  cloneShardState,
+  compareStreamSequenceNumbers,
+  parseShardState,
+  type ShardState,
+} from './shard-state.js';
 import { describeShards, readableShards, reconcileShards, type StreamsClient } from './shard-tracker.js';
 
 /** Options of {@link DynamoDBStream}. */
@@ -38,7 +55,12 @@ export interface DynamoDBStreamEvents {
   /** An item was created. */
   'insert record': [newImage: Image | undefined, keys: Image, record: ChangeRecord];
   /** An item was changed. */
-  'modify record': [newImage: Image | undefined, oldImage: Image | undefined, keys: Image, record: ChangeRecord];
+  'modify record': [
+    newImage: Image | undefined,
+    oldImage: Image | undefined,
+    keys: Image,
+    record: ChangeRecord,
+  ];
   /** An item was deleted (by a user or by TTL: see `record.ttlDelete`). */
   'remove record': [oldImage: Image | undefined, keys: Image, record: ChangeRecord];
   /** Shards seen for the first time. */

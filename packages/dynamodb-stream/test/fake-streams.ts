@@ -68,7 +68,14 @@ export class FakeStreams {
   private counter = 0;
 
   addShard(shardId: string, options: Partial<FakeShard> = {}): FakeShard {
-    const shard: FakeShard = { shardId, records: [], closed: false, trimmedBefore: 0, exists: true, ...options };
+    const shard: FakeShard = {
+      shardId,
+      records: [],
+      closed: false,
+      trimmedBefore: 0,
+      exists: true,
+      ...options,
+    };
     this.shards.set(shardId, shard);
     return shard;
   }
@@ -125,7 +132,7 @@ export class FakeStreams {
 
   private shard(shardId: string | undefined): FakeShard {
     const shard = shardId ? this.shards.get(shardId) : undefined;
-    if (!shard || !shard.exists) throw awsError('ResourceNotFoundException');
+    if (!shard?.exists) throw awsError('ResourceNotFoundException');
     return shard;
   }
 

@@ -29,7 +29,9 @@ describe('through the fault proxy', () => {
   it('loses and repeats nothing under throttling, expired iterators, 500s and dropped connections', async () => {
     const { tableName, streamArn } = await createStreamTable(clients.dynamodb);
     await randomWrites(clients.dynamodb, tableName, 500, { seed: 3 });
-    const expected = await readAll(new DynamoDBStream({ client: clients.dynamodbStreams, streamArn, limit: 50 }));
+    const expected = await readAll(
+      new DynamoDBStream({ client: clients.dynamodbStreams, streamArn, limit: 50 }),
+    );
     expect(expected.length).toBeGreaterThan(300);
 
     const proxy = await startFaultProxy({
@@ -37,10 +39,25 @@ describe('through the fault proxy', () => {
       seed: 42,
       rules: [
         { operation: 'GetRecords', fault: 'throttle', probability: 0.25 },
-        { operation: 'GetRecords', fault: 'throttle', errorCode: 'ExpiredIteratorException', probability: 0.2 },
+        {
+          operation: 'GetRecords',
+          fault: 'throttle',
+          errorCode: 'ExpiredIteratorException',
+          probability: 0.2,
+        },
         { operation: 'GetRecords', fault: 'internal', probability: 0.05 },
-        { operation: 'GetShardIterator', fault: 'throttle', errorCode: 'ThrottlingException', probability: 0.2 },
-        { operation: 'DescribeStream', fault: 'throttle', errorCode: 'LimitExceededException', probability: 0.2 },
+        {
+          operation: 'GetShardIterator',
+          fault: 'throttle',
+          errorCode: 'ThrottlingException',
+          probability: 0.2,
+        },
+        {
+          operation: 'DescribeStream',
+          fault: 'throttle',
+          errorCode: 'LimitExceededException',
+          probability: 0.2,
+        },
         { operation: /GetRecords|DescribeStream/, fault: 'drop', probability: 0.03 },
       ],
     });
@@ -52,7 +69,12 @@ describe('through the fault proxy', () => {
       maxAttempts: 1,
     });
     try {
-      const stream = new DynamoDBStream({ client, streamArn, limit: 50, retry: { baseDelayMs: 5, maxDelayMs: 50 } });
+      const stream = new DynamoDBStream({
+        client,
+        streamArn,
+        limit: 50,
+        retry: { baseDelayMs: 5, maxDelayMs: 50 },
+      });
       const errors: Error[] = [];
       stream.on('error', (e) => errors.push(e));
       const seen = await readAll(stream);

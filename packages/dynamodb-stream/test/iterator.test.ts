@@ -11,7 +11,8 @@ function fakeWith(n: number): FakeStreams {
   return fake;
 }
 
-const seqOf = (fake: FakeStreams, index: number) => fake.shards.get('s')!.records[index]!.dynamodb!.SequenceNumber;
+const seqOf = (fake: FakeStreams, index: number) =>
+  fake.shards.get('s')!.records[index]!.dynamodb!.SequenceNumber;
 
 describe('async iterator of batches', () => {
   it('saves a batch checkpoint only once the consumer asks for the next batch', async () => {
@@ -26,7 +27,9 @@ describe('async iterator of batches', () => {
     for await (const batch of stream.batches({ pollIntervalMs: 5 })) {
       batches++;
       // The checkpoint of this batch is not saved while we hold it.
-      expect((await store.load())?.s?.sequenceNumber).toBe(batches === 1 ? undefined : seqOf(fake, (batches - 1) * 2 - 1));
+      expect((await store.load())?.s?.sequenceNumber).toBe(
+        batches === 1 ? undefined : seqOf(fake, (batches - 1) * 2 - 1),
+      );
       ids.push(...batch.records.map((r) => r.keys.id));
       if (ids.length === 6) break;
     }

@@ -48,7 +48,9 @@ describe('shard lineage', () => {
     expect(removed).toEqual([['p']]);
     expect(added).toEqual([['p', 'c1', 'c2']]);
     expect(stream.getShardState().p).toMatchObject({ retired: true, closed: true });
-    expect(stream.getShardState().c1?.sequenceNumber).toBe(fake.shards.get('c1')!.records[2]!.dynamodb!.SequenceNumber);
+    expect(stream.getShardState().c1?.sequenceNumber).toBe(
+      fake.shards.get('c1')!.records[2]!.dynamodb!.SequenceNumber,
+    );
     // A retired shard is never read again.
     const reads = fake.count('GetRecords', 'p');
     await stream.fetchStreamState();

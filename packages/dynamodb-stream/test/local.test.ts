@@ -69,7 +69,11 @@ describe('against DynamoDB Local', () => {
     const replica = new Map<string, Image>();
     const seen: string[] = [];
 
-    const first = new DynamoDBStream({ client: clients.dynamodbStreams, streamArn, checkpointStore: store() });
+    const first = new DynamoDBStream({
+      client: clients.dynamodbStreams,
+      streamArn,
+      checkpointStore: store(),
+    });
     follow(first, replica, seen);
     first.start({ pollIntervalMs: 50 });
     await randomWrites(clients.dynamodb, tableName, 600, { seed: 11 });
@@ -80,7 +84,11 @@ describe('against DynamoDB Local', () => {
     await randomWrites(clients.dynamodb, tableName, 600, { seed: 12 });
     await new Promise((r) => setTimeout(r, 1_000));
 
-    const second = new DynamoDBStream({ client: clients.dynamodbStreams, streamArn, checkpointStore: store() });
+    const second = new DynamoDBStream({
+      client: clients.dynamodbStreams,
+      streamArn,
+      checkpointStore: store(),
+    });
     follow(second, replica, seen);
     await drain(second);
     await second.stop();
@@ -129,7 +137,10 @@ describe('against DynamoDB Local', () => {
     const { tableName, streamArn } = await createStreamTable(clients.dynamodb, { ttlAttribute: 'expiresAt' });
     const past = Math.floor(Date.now() / 1000) - 60;
     await clients.dynamodb.send(
-      new PutItemCommand({ TableName: tableName, Item: { id: { S: 'old' }, expiresAt: { N: String(past) } } }),
+      new PutItemCommand({
+        TableName: tableName,
+        Item: { id: { S: 'old' }, expiresAt: { N: String(past) } },
+      }),
     );
     await clients.dynamodb.send(new PutItemCommand({ TableName: tableName, Item: { id: { S: 'keep' } } }));
     const stream = new DynamoDBStream({ client: clients.dynamodbStreams, streamArn });

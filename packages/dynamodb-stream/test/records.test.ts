@@ -11,8 +11,15 @@ import { FakeStreams, makeRecord } from './fake-streams.js';
 
 const ARN = 'arn:aws:dynamodb:us-east-1:000000000000:table/t/stream/x';
 
-async function readAll(fake: FakeStreams, unmarshall?: ConstructorParameters<typeof DynamoDBStream>[0]['unmarshall']) {
-  const stream = new DynamoDBStream({ client: fake, streamArn: ARN, ...(unmarshall !== undefined ? { unmarshall } : {}) });
+async function readAll(
+  fake: FakeStreams,
+  unmarshall?: ConstructorParameters<typeof DynamoDBStream>[0]['unmarshall'],
+) {
+  const stream = new DynamoDBStream({
+    client: fake,
+    streamArn: ARN,
+    ...(unmarshall !== undefined ? { unmarshall } : {}),
+  });
   const seen: ChangeRecord[] = [];
   const removes: unknown[][] = [];
   const errors: Error[] = [];
@@ -35,7 +42,11 @@ describe('decoding records', () => {
     fake.addShard('s');
     fake.put('s', makeRecord('UNKNOWN_TO_SDK_VERSION', 'a', undefined, { id: { S: 'a' }, exp: { N: '1' } }));
     const { seen, removes } = await readAll(fake);
-    expect(seen[0]).toMatchObject({ eventName: 'REMOVE', ttlDelete: true, rawEventName: 'UNKNOWN_TO_SDK_VERSION' });
+    expect(seen[0]).toMatchObject({
+      eventName: 'REMOVE',
+      ttlDelete: true,
+      rawEventName: 'UNKNOWN_TO_SDK_VERSION',
+    });
     expect(removes).toEqual([[{ id: 'a', exp: 1 }, { id: 'a' }, seen[0]]]);
   });
 
@@ -103,9 +114,13 @@ describe('shard state', () => {
   it('rejects iterator-based and malformed states with a typed error', () => {
     const fake = new FakeStreams();
     const stream = new DynamoDBStream({ client: fake, streamArn: ARN });
-    expect(() => stream.setShardState({ s: { shardIterator: 'abc' } } as never)).toThrow(InvalidShardStateError);
-    expect(() => parseShardState({ s: { sequenceNumber: '01' } })).toThrow(InvalidShardStateError);
+    expect(() => stream.setShardState({ s: { shardIterator: 'abc' } } as never)).toThrow(
+      InvalidShardStateError,
+    );
+    expect(() => parseShardState({ s: { sequenceNumber: '12a' } })).toThrow(InvalidShardStateError);
     expect(() => parseShardState({ s: { sequenceNumber: 5 } })).toThrow(InvalidShardStateError);
+    expect(() => parseShardState({ s: { sequenceNumber: '' } })).toThrow(InvalidShardStateError);
+    expect(parseShardState({ s: { sequenceNumber: '000123' } })).toEqual({ s: { sequenceNumber: '000123' } });
     expect(() => parseShardState({ s: { retired: 'yes' } })).toThrow(InvalidShardStateError);
     expect(() => parseShardState([])).toThrow(InvalidShardStateError);
     expect(() => parseShardState(null)).toThrow(InvalidShardStateError);

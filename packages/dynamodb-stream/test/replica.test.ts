@@ -65,7 +65,11 @@ describe('TableReplica', () => {
 
   it('refuses a table whose stream carries no new images', async () => {
     const { tableName } = await createStreamTable(clients.dynamodb, { view: 'KEYS_ONLY' });
-    const replica = new TableReplica({ dynamodb: clients.dynamodb, streams: clients.dynamodbStreams, tableName });
+    const replica = new TableReplica({
+      dynamodb: clients.dynamodb,
+      streams: clients.dynamodbStreams,
+      tableName,
+    });
     await expect(replica.sync()).rejects.toBeInstanceOf(ReplicaConfigError);
     expect(() => replica.start()).toThrow(ReplicaConfigError);
   });

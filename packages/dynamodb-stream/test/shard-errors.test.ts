@@ -29,7 +29,8 @@ function setup(fake: FakeStreams) {
 }
 
 function fill(fake: FakeStreams, shardId: string, n: number, prefix = 'k'): void {
-  for (let i = 1; i <= n; i++) fake.put(shardId, makeRecord('INSERT', `${prefix}${i}`, img(`${prefix}${i}`, i)));
+  for (let i = 1; i <= n; i++)
+    fake.put(shardId, makeRecord('INSERT', `${prefix}${i}`, img(`${prefix}${i}`, i)));
 }
 
 describe('per-shard errors', () => {
@@ -46,7 +47,9 @@ describe('per-shard errors', () => {
     const restarted = setup(fake);
     restarted.stream.setShardState(stream.getShardState());
     await restarted.stream.fetchStreamState();
-    expect(restarted.losses).toEqual([expect.objectContaining({ shardId: 's', reason: 'trimmed', lastSequenceNumber: last })]);
+    expect(restarted.losses).toEqual([
+      expect.objectContaining({ shardId: 's', reason: 'trimmed', lastSequenceNumber: last }),
+    ]);
     expect(restarted.seen.map((r) => r.keys.id)).toEqual(['n5', 'n6', 'n7', 'n8', 'n9', 'n10']);
     // Once past the trimmed point it resumes normally.
     fill(fake, 's', 2, 'm');
@@ -120,7 +123,9 @@ describe('per-shard errors', () => {
     expect(handled).toEqual(['k1', 'k2']);
     expect(errors[0]).toBeInstanceOf(ListenerError);
     expect((errors[0] as ListenerError).details).toMatchObject({ shardId: 's', event: 'insert record' });
-    expect(stream.getShardState().s!.sequenceNumber).toBe(fake.shards.get('s')!.records[1]!.dynamodb!.SequenceNumber);
+    expect(stream.getShardState().s!.sequenceNumber).toBe(
+      fake.shards.get('s')!.records[1]!.dynamodb!.SequenceNumber,
+    );
     await stream.fetchStreamState();
     expect(handled).toEqual(['k1', 'k2', 'k3', 'k4', 'k5']);
   });
@@ -146,10 +151,14 @@ describe('per-shard errors', () => {
     release();
     await poll;
     expect(errors).toHaveLength(1);
-    expect(stream.getShardState().s!.sequenceNumber).toBe(fake.shards.get('s')!.records[0]!.dynamodb!.SequenceNumber);
+    expect(stream.getShardState().s!.sequenceNumber).toBe(
+      fake.shards.get('s')!.records[0]!.dynamodb!.SequenceNumber,
+    );
     await stream.fetchStreamState();
     expect(calls).toBe(3);
-    expect(stream.getShardState().s!.sequenceNumber).toBe(fake.shards.get('s')!.records[1]!.dynamodb!.SequenceNumber);
+    expect(stream.getShardState().s!.sequenceNumber).toBe(
+      fake.shards.get('s')!.records[1]!.dynamodb!.SequenceNumber,
+    );
   });
 
   it('keeps reading the other shards when one fails, and retries the failed one next poll', async () => {
@@ -187,7 +196,11 @@ describe('per-shard errors', () => {
     const fake = new FakeStreams();
     fake.addShard('s');
     fill(fake, 's', 1);
-    const stream = new DynamoDBStream({ client: fake, streamArn: ARN, retry: { baseDelayMs: 1, maxAttempts: 2 } });
+    const stream = new DynamoDBStream({
+      client: fake,
+      streamArn: ARN,
+      retry: { baseDelayMs: 1, maxAttempts: 2 },
+    });
     const errors: Error[] = [];
     stream.on('error', (e) => errors.push(e));
     fake.fail('GetRecords', ...Array.from({ length: 2 }, () => awsError('ThrottlingException')));

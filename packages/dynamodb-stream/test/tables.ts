@@ -57,7 +57,11 @@ export async function randomWrites(
 ): Promise<void> {
   const random = seeded(options.seed ?? 1);
   const keys = options.keys ?? 150;
-  const ops = Array.from({ length: count }, (_, i) => ({ i, key: `item-${Math.floor(random() * keys)}`, r: random() }));
+  const ops = Array.from({ length: count }, (_, i) => ({
+    i,
+    key: `item-${Math.floor(random() * keys)}`,
+    r: random(),
+  }));
   // Group by key so each item's writes stay in order; run groups concurrently.
   const byKey = new Map<string, typeof ops>();
   for (const op of ops) byKey.set(op.key, [...(byKey.get(op.key) ?? []), op]);
@@ -70,7 +74,12 @@ export async function randomWrites(
           await dynamodb.send(
             new PutItemCommand({
               TableName: tableName,
-              Item: { ...Key, v: { N: String(op.i) }, text: { S: `put ${op.i}` }, tags: { SS: ['a', `t${op.i % 7}`] } },
+              Item: {
+                ...Key,
+                v: { N: String(op.i) },
+                text: { S: `put ${op.i}` },
+                tags: { SS: ['a', `t${op.i % 7}`] },
+              },
             }),
           );
         } else if (op.r < 0.8) {
@@ -79,7 +88,11 @@ export async function randomWrites(
               TableName: tableName,
               Key,
               UpdateExpression: 'SET v = :v, updated = :u ADD n :one',
-              ExpressionAttributeValues: { ':v': { N: String(op.i) }, ':u': { BOOL: true }, ':one': { N: '1' } },
+              ExpressionAttributeValues: {
+                ':v': { N: String(op.i) },
+                ':u': { BOOL: true },
+                ':one': { N: '1' },
+              },
             }),
           );
         } else {
@@ -97,7 +110,11 @@ export async function scanTable(dynamodb: DynamoDBClient, tableName: string): Pr
   let start: Record<string, import('@aws-sdk/client-dynamodb').AttributeValue> | undefined;
   do {
     const page = await dynamodb.send(
-      new ScanCommand({ TableName: tableName, ConsistentRead: true, ...(start ? { ExclusiveStartKey: start } : {}) }),
+      new ScanCommand({
+        TableName: tableName,
+        ConsistentRead: true,
+        ...(start ? { ExclusiveStartKey: start } : {}),
+      }),
     );
     for (const raw of page.Items ?? []) {
       const item = unmarshall(raw);
