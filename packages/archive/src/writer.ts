@@ -94,9 +94,13 @@ export class ArchiveWriter {
   /**
    * Archives `records`. Never throws for a bad record or a failed write: each user record is counted once in the
    * result, and those that could not be archived are listed in `failed` with a typed error.
+   *
+   * @throws {@link InvalidArchiveOptionError} only when `records` is not an array.
    */
   async write(records: readonly ArchiveInput[], options: WriteOptions = {}): Promise<WriteResult> {
     const o = this.options;
+    if (!Array.isArray(records))
+      throw new InvalidArchiveOptionError('records', typeof records, 'an array of records');
     const normalized = normalizeRecords(records, {
       shardId: options.shardId,
       maxRecordBytes: o.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES,

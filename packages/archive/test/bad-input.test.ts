@@ -24,7 +24,8 @@ describe.each(['ALL', 'LATEST'] as const)(
       const noPayload = { ...lambdaRecord('x', seq(2), 'x'), kinesis: undefined };
       const notBase64 = lambdaRecord('x', seq(3), 'x');
       notBase64.kinesis.data = 'not base64!!';
-      const badSeq = lambdaRecord('x', '0123', 'x');
+      const tooLong = `1${'0'.repeat(129)}`; // 130 digits: over the 129 of a Kinesis sequence number
+      const badSeq = lambdaRecord('x', tooLong, 'x');
       const noSeq = rec('x', 'abc');
       const emptyKey = rec('', seq(6));
       const notData = { partitionKey: 'x', sequenceNumber: seq(7), data: 'a string' };
@@ -52,7 +53,7 @@ describe.each(['ALL', 'LATEST'] as const)(
         [8, 'INVALID_RECORD'],
       ]);
       expect(result.failed[1]!.sequenceNumber).toBe(seq(3));
-      expect(result.failed[2]!.sequenceNumber).toBe('0123');
+      expect(result.failed[2]!.sequenceNumber).toBe(tooLong);
       expect(result.failed[4]!.sequenceNumber).toBe(seq(6));
       const reader = new ArchiveReader({ dynamodb, tableName, mode, consistentRead: true });
       expect((await reader.get('good'))?.sequenceNumber).toBe(seq(1));
@@ -103,6 +104,13 @@ describe('invalid options', () => {
       code: 'INVALID_SEQUENCE_NUMBER',
     });
     await expect(reader.query({ partitionKey: 'k', from: new Date('nope') }).next()).rejects.toThrow(
+      InvalidArchiveOptionError,
+    );
+  });
+
+  it('write() rejects something that is not an array', async () => {
+    const writer = new ArchiveWriter({ dynamodb, tableName: 'some-table', mode: 'ALL' });
+    await expect(writer.write({ Records: [] } as unknown as ArchiveInput[])).rejects.toThrow(
       InvalidArchiveOptionError,
     );
   });

@@ -62,6 +62,14 @@ describe('LATEST writer', () => {
     expect((await r2.get('k'))?.sequenceNumber).toBe(newer);
   });
 
+  it('compares zero-padded sequence numbers by value', async () => {
+    const { writer, reader } = await setup();
+    await writer.write([rec('z', `000${seq(8)}`)]);
+    expect((await writer.write([rec('z', seq(8))])).skippedStale).toBe(1); // same position
+    expect((await writer.write([rec('z', seq(9))])).written).toBe(1);
+    expect((await reader.get('z'))?.sequenceNumber).toBe(seq(9));
+  });
+
   it('orders sub-records of one aggregate by subSequenceNumber', async () => {
     const { writer, reader } = await setup();
     const [agg] = aggregate([
