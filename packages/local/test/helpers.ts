@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -24,6 +24,21 @@ export function isAlive(pid: number): boolean {
   } catch {
     return true;
   }
+}
+
+/** Pids of live processes whose command line contains `args` in a row (Linux /proc). */
+export function processesWithArgs(args: string[]): number[] {
+  const needle = `\0${args.join('\0')}\0`;
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .map(Number)
+    .filter((pid) => {
+      try {
+        return `\0${readFileSync(`/proc/${pid}/cmdline`, 'utf8')}`.includes(needle) && isAlive(pid);
+      } catch {
+        return false;
+      }
+    });
 }
 
 /** Waits until none of `pids` is alive; returns the ones still alive after `timeoutMs`. */

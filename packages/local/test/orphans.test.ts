@@ -1,6 +1,9 @@
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { connect } from 'node:net';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { exited, isAlive, runTs, waitForOutput, waitGone } from './helpers.js';
+import { exited, isAlive, packageDir, processesWithArgs, runTs, waitForOutput, waitGone } from './helpers.js';
 
 async function holdStandIns(): Promise<{ child: ReturnType<typeof runTs>; pids: number[] }> {
   const child = runTs('test/fixtures/hold-stand-ins.ts');
@@ -51,5 +54,35 @@ describe('no stand-in outlives its parent', { timeout: 150_000 }, () => {
     expect(await exited(child)).toEqual({ code: 0, signal: null });
     expect(await portAnswers(kinesis ?? '')).toBe(false);
     expect(await portAnswers(dynamodb ?? '')).toBe(false);
+  });
+
+  it('a Vitest run interrupted with SIGINT (Ctrl-C) leaves no stand-in running', async () => {
+    const vitestBin = join(
+      dirname(createRequire(import.meta.url).resolve('vitest/package.json')),
+      'vitest.mjs',
+    );
+    const child = spawn(
+      process.execPath,
+      [vitestBin, 'run', '--config', 'test/fixtures/interrupted/vitest.config.ts'],
+      { cwd: packageDir, env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const out = await waitForOutput(child, (text) => /ENDPOINTS \{.*\}/.test(text));
+    const endpoints = JSON.parse(/ENDPOINTS (\{.*\})/.exec(out)?.[1] ?? '{}') as Record<string, string>;
+    expect(await portAnswers(endpoints.kinesis ?? '')).toBe(true);
+    expect(await portAnswers(endpoints.dynamodb ?? '')).toBe(true);
+    const javaArgs = ['-port', new URL(endpoints.dynamodb ?? 'http://x:0').port];
+    const java = processesWithArgs(javaArgs);
+    expect(java).toHaveLength(2); // the supervisor (its command line holds the java arguments) and java
+    child.kill('SIGINT');
+    await exited(child);
+    const deadline = Date.now() + 10_000;
+    let open = [true, true];
+    while (open.some(Boolean) && Date.now() < deadline) {
+      open = [await portAnswers(endpoints.kinesis ?? ''), await portAnswers(endpoints.dynamodb ?? '')];
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(open).toEqual([false, false]);
+    expect(await waitGone(java, 5_000)).toEqual([]);
+    expect(processesWithArgs(javaArgs)).toEqual([]);
   });
 });
