@@ -43,6 +43,12 @@ describe('async iterator of batches', () => {
       break;
     }
     expect(again).toEqual(['k5', 'k6']);
+    // The shard found (no position yet), then one 'checkpoint' per acknowledged batch.
+    expect(saved.map((state) => state.s?.sequenceNumber)).toEqual([
+      undefined,
+      seqOf(fake, 1),
+      seqOf(fake, 3),
+    ]);
   });
 
   it('applies backpressure: no poll while the consumer holds a batch', async () => {

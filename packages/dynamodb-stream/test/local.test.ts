@@ -8,6 +8,7 @@ import {
   DynamoDBStream,
   type Image,
   InMemoryCheckpointStore,
+  InvalidShardStateError,
 } from '../src/index.js';
 import { createStreamTable, randomWrites, scanTable } from './tables.js';
 
@@ -131,6 +132,38 @@ describe('against DynamoDB Local', () => {
     await stream.stop();
     expect(errors[0]).toBeInstanceOf(CheckpointConflictError);
     expect(await new DynamoDBCheckpointStore(options).load()).toEqual({ s: { sequenceNumber: '300' } });
+  });
+
+  it('rejects a corrupt saved checkpoint without reading or crashing, and reads once it is fixed', async () => {
+    const { tableName, streamArn } = await createStreamTable(clients.dynamodb);
+    const checkpointTable = `${tableName}-cp`;
+    await DynamoDBCheckpointStore.createTable(clients.dynamodb, checkpointTable);
+    await clients.dynamodb.send(
+      new PutItemCommand({
+        TableName: checkpointTable,
+        Item: { name: { S: 'old' }, state: { S: '{"s":{"shardIterator":"arn:..."}}' }, version: { N: '1' } },
+      }),
+    );
+    await clients.dynamodb.send(new PutItemCommand({ TableName: tableName, Item: { id: { S: 'x' } } }));
+    const store = new DynamoDBCheckpointStore({
+      client: clients.dynamodb,
+      tableName: checkpointTable,
+      name: 'old',
+    });
+    await expect(store.load()).rejects.toBeInstanceOf(InvalidShardStateError);
+    const stream = new DynamoDBStream({ client: clients.dynamodbStreams, streamArn, checkpointStore: store });
+    const errors: Error[] = [];
+    const ids: unknown[] = [];
+    stream.on('error', (e) => errors.push(e));
+    stream.on('record', (r) => {
+      ids.push(r.keys.id);
+    });
+    await stream.fetchStreamState();
+    expect(errors[0]).toBeInstanceOf(InvalidShardStateError);
+    expect(ids).toEqual([]);
+    stream.setShardState({});
+    await drain(stream);
+    expect(ids).toEqual(['x']);
   });
 
   it('delivers TTL deletes as removes flagged ttlDelete', async () => {
