@@ -120,8 +120,37 @@ async function main(): Promise<void> {
   });
   chunks.length = 0;
 
-  // Phase 2: deaggregation of our aggregates, as Buffers and as Lambda events.
+  // Peak memory while aggregating (incremental, sampled every 500 records), above the baseline with the input
+  // already in memory. Counts heap + external (Buffers).
+  gc();
+  const mem = () => {
+    const m = process.memoryUsage();
+    return m.heapUsed + m.external;
+  };
+  const base = mem();
+  const baseRss = process.memoryUsage().rss;
+  let peak = 0;
+  let peakRss = 0;
+  const aggregator = new Aggregator();
+  const kept: AggregatedRecord[] = [];
+  for (let i = 0; i < records.length; i++) {
+    for (const r of aggregator.add(records[i]!)) kept.push(r);
+    if (i % 500 === 0) {
+      peak = Math.max(peak, mem() - base);
+      peakRss = Math.max(peakRss, process.memoryUsage().rss - baseRss);
+    }
+  }
+  for (const r of aggregator.flush()) kept.push(r);
+  if (kept.reduce((n, r) => n + r.recordCount, 0) !== RECORDS) throw new Error('memory run lost records');
+  peak = Math.max(peak, mem() - base);
+  peakRss = Math.max(peakRss, process.memoryUsage().rss - baseRss);
+
+  // Phase 2: deaggregation of our aggregates, as Buffers and as Lambda events. Like a consumer process, it holds
+  // only the aggregates (the producer's input is dropped).
   const ours = aggregate(records);
+  kept.length = 0;
+  records.length = 0;
+  theirRecords.length = 0;
   if (theirCount !== ours.length) throw new Error(`aws-kinesis-agg emitted ${theirCount} records`);
   const aggBytes = ours.reduce((n, r) => n + r.data.length, 0);
   // Deaggregation inputs: GetRecords-like Buffers and Lambda events (base64).
@@ -174,30 +203,6 @@ async function main(): Promise<void> {
       check('aws-kinesis-agg deaggregate (Lambda)', n);
     },
   });
-
-  // Peak memory while aggregating (incremental, sampled every 500 records), above the baseline with the input
-  // already in memory. Counts heap + external (Buffers).
-  gc();
-  const mem = () => {
-    const m = process.memoryUsage();
-    return m.heapUsed + m.external;
-  };
-  const base = mem();
-  const baseRss = process.memoryUsage().rss;
-  let peak = 0;
-  let peakRss = 0;
-  const aggregator = new Aggregator();
-  const kept: AggregatedRecord[] = [];
-  for (let i = 0; i < records.length; i++) {
-    for (const r of aggregator.add(records[i]!)) kept.push(r);
-    if (i % 500 === 0) {
-      peak = Math.max(peak, mem() - base);
-      peakRss = Math.max(peakRss, process.memoryUsage().rss - baseRss);
-    }
-  }
-  for (const r of aggregator.flush()) kept.push(r);
-  peak = Math.max(peak, mem() - base);
-  peakRss = Math.max(peakRss, process.memoryUsage().rss - baseRss);
 
   const row = (name: string, bytes: number, oursMs: number, theirsMs: number, floorMs: number) =>
     `| ${name} | ${mbps(bytes, oursMs).toFixed(0)} | ${mbps(bytes, theirsMs).toFixed(0)} | ${(theirsMs / oursMs).toFixed(2)}x | ${mbps(bytes, floorMs).toFixed(0)} | ${((100 * floorMs) / oursMs).toFixed(0)}% |`;
