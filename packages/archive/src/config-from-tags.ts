@@ -13,7 +13,9 @@ const MAX_CACHED_STREAMS = 1_000;
 
 /** An archive configuration read from a stream's tags. Undefined fields: the tag is not set. */
 export interface ArchiveConfig {
+  /** From `StreamArchiveMode`. */
   mode: ArchiveMode | undefined;
+  /** From `ArchiveTTL` (`expireSeconds=N`). */
   ttlSeconds: number | undefined;
 }
 

@@ -22,7 +22,9 @@ import type { ArchivedRecord, ArchiveMode } from './types.js';
 export interface ArchiveReaderOptions {
   /** Your configured DynamoDB client. */
   dynamodb: DynamoDBClient;
+  /** The archive table. */
   tableName: string;
+  /** The mode the table was written in. */
   mode: ArchiveMode;
   /** Strongly consistent reads (not available on global secondary indexes; costs twice). Default false. */
   consistentRead?: boolean;
@@ -38,6 +40,7 @@ export interface GetOptions {
 
 /** Options of {@link ArchiveReader.query}. */
 export interface QueryOptions extends ReadFilterOptions {
+  /** The key whose history is read. */
   partitionKey: string;
   /** First sequence number (inclusive). */
   fromSequence?: string;
@@ -53,8 +56,11 @@ export interface QueryOptions extends ReadFilterOptions {
 
 /** A position to resume a scan from: a record the scan (same segment) returned before. */
 export interface ScanCursor {
+  /** The record's partition key. */
   partitionKey: string;
+  /** The record's sequence number. */
   sequenceNumber: string;
+  /** The record's sub-sequence number (default 0). */
   subSequenceNumber?: number;
 }
 

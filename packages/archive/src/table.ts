@@ -21,7 +21,9 @@ export type ArchiveBilling = 'PAY_PER_REQUEST' | { readCapacityUnits: number; wr
 
 /** Options of {@link createArchiveTable}. */
 export interface CreateArchiveTableOptions {
+  /** Name of the table (see {@link archiveTableName}). */
   tableName: string;
+  /** `ALL` adds the `sequenceKey` range key; `LATEST` has only the `partitionKey` hash key. */
   mode: ArchiveMode;
   /** Enable DynamoDB TTL on `expireAfter`. Default `true`. */
   ttl?: boolean;
@@ -33,6 +35,7 @@ export interface CreateArchiveTableOptions {
 
 /** What {@link createArchiveTable} did. */
 export interface CreateArchiveTableResult {
+  /** The table's name. */
   tableName: string;
   /** False when the table already existed (with the right schema). */
   created: boolean;

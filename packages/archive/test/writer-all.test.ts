@@ -1,4 +1,4 @@
-import { aggregate } from '@kinesis-archive/agg';
+import { aggregate, deaggregate } from '@kinesis-archive/agg';
 import type { KinesisEventRecord } from '@kinesis-archive/core';
 import { localAws } from '@kinesis-archive/local/vitest';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -96,5 +96,26 @@ describe('ALL writer', () => {
     await writer.write([{ data: agg!.data, partitionKey: agg!.partitionKey, sequenceNumber: seq(1) }]);
     const got = await collect(reader.query({ partitionKey: 'e' }));
     expect(got.map((r) => r.explicitHashKey)).toEqual(['12345', undefined]);
+  });
+
+  it('takes records already deaggregated as they are (not deaggregated twice)', async () => {
+    const { writer, reader } = await setup();
+    const [inner] = aggregate([
+      { partitionKey: 'n1', data: 'x' },
+      { partitionKey: 'n2', data: 'y' },
+    ]);
+    // A user record whose payload is itself a KPL aggregate: it must be stored as bytes.
+    const [outer] = aggregate([
+      { partitionKey: 'wrapper', data: inner!.data },
+      { partitionKey: 'plain', data: 'z' },
+    ]);
+    const users = deaggregate(lambdaRecord(outer!.partitionKey, seq(3), outer!.data));
+    expect(users.map((u) => u.partitionKey)).toEqual(['wrapper', 'plain']);
+    const result = await writer.write(users);
+    expect(result.written).toBe(2);
+    const [wrapper] = await collect(reader.query({ partitionKey: 'wrapper' }));
+    expect(Buffer.from(wrapper!.data).equals(Buffer.from(inner!.data))).toBe(true);
+    expect(await reader.get('n1')).toBeUndefined();
+    expect((await reader.get('plain'))?.subSequenceNumber).toBe(1);
   });
 });
