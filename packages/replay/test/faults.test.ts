@@ -40,7 +40,7 @@ describe('replay under injected faults', () => {
       },
     ]);
     // Few keys, so that a failed entry often has later records of its key waiting behind it.
-    const records = makeRecords(800, 40, 100);
+    const records = makeRecords(480, 60, 100);
     const result = await replay({
       source: iterate(records),
       kinesis: faulty,
@@ -49,7 +49,7 @@ describe('replay under injected faults', () => {
     });
     expect(result.failed).toEqual([]);
     expect(result.ok).toBe(true);
-    expect(result.sent).toBe(800);
+    expect(result.sent).toBe(480);
     expect(result.retries).toBeGreaterThan(0);
     const counts = proxy!.counts();
     expect(counts.failedEntries).toBeGreaterThan(0);

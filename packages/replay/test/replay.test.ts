@@ -141,6 +141,25 @@ describe('replay into a fresh stream', () => {
     expect(calls.at(-1)!.eta).toBe(0);
   });
 
+  it('rejects with the source error after the requests in flight are done, checkpoint saved', async () => {
+    const streamName = await createStream(kinesis, 1);
+    const saved: number[] = [];
+    async function* broken() {
+      yield* makeRecords(5, 5);
+      throw new Error('source broke');
+    }
+    await expect(
+      replay({
+        source: broken(),
+        kinesis,
+        streamName,
+        checkpoint: { load: () => undefined, save: (c) => void saved.push(c.position) },
+      }),
+    ).rejects.toThrow('source broke');
+    expect(saved.at(-1) ?? 0).toBeLessThanOrEqual(5);
+    expect((await readStream(kinesis, streamName)).length).toBe(saved.at(-1) ?? 0);
+  });
+
   it('rejects bad options with typed errors', async () => {
     await expect(replay({ source: [], kinesis })).rejects.toMatchObject({ code: 'INVALID_REPLAY_OPTION' });
     await expect(
