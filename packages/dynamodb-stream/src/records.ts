@@ -1,6 +1,6 @@
 import type { _Record, AttributeValue } from '@aws-sdk/client-dynamodb-streams';
 import { unmarshall, type unmarshallOptions } from '@aws-sdk/util-dynamodb';
-import { isStreamSequenceNumber } from './shard-state.js';
+import { isSequenceNumber } from '@kinesis-archive/core';
 
 /** An item image: a plain object (unmarshalled, the default) or DynamoDB `AttributeValue`s (`unmarshall: false`). */
 export type Image = Record<string, unknown>;
@@ -75,7 +75,7 @@ function classify(record: _Record): { eventName: ChangeType; ttlDelete: boolean 
  */
 export function toChangeRecord(shardId: string, record: _Record, setting: UnmarshallSetting): ChangeRecord {
   const data = record.dynamodb ?? {};
-  if (!isStreamSequenceNumber(data.SequenceNumber)) {
+  if (!isSequenceNumber(data.SequenceNumber)) {
     throw new TypeError(`record has no valid sequence number: ${String(data.SequenceNumber)}`);
   }
   const { eventName, ttlDelete } = classify(record);

@@ -1,4 +1,4 @@
-import { compareSequenceNumbers, isSequenceNumber } from '@kinesis-archive/core';
+import { isSequenceNumber } from '@kinesis-archive/core';
 import { InvalidShardStateError } from './errors.js';
 
 /** Progress of one shard. Plain JSON: safe to store anywhere. */
@@ -18,23 +18,6 @@ export interface ShardProgress {
  * shard iterators (which expire after 15 minutes), so a consumer resumes after any pause.
  */
 export type ShardState = Record<string, ShardProgress>;
-
-/**
- * True for a stream sequence number: decimal digits. DynamoDB Streams may pad them with leading zeros (DynamoDB
- * Local does), so they are read as numbers with the zeros stripped.
- */
-export function isStreamSequenceNumber(value: unknown): value is string {
-  return typeof value === 'string' && /^\d{1,129}$/.test(value) && isSequenceNumber(stripZeros(value));
-}
-
-function stripZeros(value: string): string {
-  return value.replace(/^0+(?=\d)/, '');
-}
-
-/** Orders two stream sequence numbers as big integers (core's `compareSequenceNumbers`), leading zeros ignored. */
-export function compareStreamSequenceNumbers(a: string, b: string): number {
-  return compareSequenceNumbers(stripZeros(a), stripZeros(b));
-}
 
 const KEYS = new Set(['sequenceNumber', 'parentShardId', 'closed', 'retired']);
 
@@ -58,7 +41,7 @@ export function parseShardState(value: unknown): ShardState {
         throw new InvalidShardStateError(`shard ${shardId}: unknown field "${key}"`, { shardId, field: key });
       }
     }
-    if (p.sequenceNumber !== undefined && !isStreamSequenceNumber(p.sequenceNumber)) {
+    if (p.sequenceNumber !== undefined && !isSequenceNumber(p.sequenceNumber)) {
       throw new InvalidShardStateError(`shard ${shardId}: bad sequence number`, { shardId });
     }
     if (p.parentShardId !== undefined && typeof p.parentShardId !== 'string') {

@@ -1,5 +1,11 @@
 import { EventEmitter } from 'node:events';
-import { type BackoffOptions, isTransientError, retry, sleep } from '@kinesis-archive/core';
+import {
+  type BackoffOptions,
+  compareSequenceNumbers,
+  isTransientError,
+  retry,
+  sleep,
+} from '@kinesis-archive/core';
 import type { CheckpointStore } from './checkpoint-store.js';
 import {
   CheckpointConflictError,
@@ -17,12 +23,7 @@ import {
   type ShardCursor,
 } from './reader.js';
 import { type ChangeRecord, type Image, toChangeRecord, type UnmarshallSetting } from './records.js';
-import {
-  cloneShardState,
-  compareStreamSequenceNumbers,
-  parseShardState,
-  type ShardState,
-} from './shard-state.js';
+import { cloneShardState, parseShardState, type ShardState } from './shard-state.js';
 import { describeShards, readableShards, reconcileShards, type StreamsClient } from './shard-tracker.js';
 
 /** Options of {@link DynamoDBStream}. */
@@ -337,7 +338,7 @@ export class DynamoDBStream extends EventEmitter<DynamoDBStreamEvents> {
         const change = toChangeRecord(shardId, raw, this.options.unmarshall ?? true);
         // A record at or before the processed position (a re-read after a re-opened iterator) is not repeated.
         const done = progress.sequenceNumber;
-        if (done !== undefined && compareStreamSequenceNumbers(change.sequenceNumber, done) <= 0) continue;
+        if (done !== undefined && compareSequenceNumbers(change.sequenceNumber, done) <= 0) continue;
         changes.push(change);
       } catch (error) {
         decodeFailed = true;
