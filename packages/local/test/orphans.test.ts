@@ -1,12 +1,29 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { exited, isAlive, packageDir, processesWithArgs, runTs, waitForOutput, waitGone } from './helpers.js';
 
+/** Children started by a test; killed after it even when an assertion failed, so no test run leaks them. */
+const children: ChildProcess[] = [];
+afterEach(async () => {
+  for (const child of children.splice(0)) {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGINT');
+      await Promise.race([exited(child), new Promise((r) => setTimeout(r, 5_000))]);
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+  }
+});
+
+function track<T extends ChildProcess>(child: T): T {
+  children.push(child);
+  return child;
+}
+
 async function holdStandIns(): Promise<{ child: ReturnType<typeof runTs>; pids: number[] }> {
-  const child = runTs('test/fixtures/hold-stand-ins.ts');
+  const child = track(runTs('test/fixtures/hold-stand-ins.ts'));
   const out = await waitForOutput(child, (text) => text.includes('"ready":true'));
   const line = out.split('\n').find((l) => l.includes('"ready":true')) ?? '{}';
   const pids = (JSON.parse(line) as { pids: number[] }).pids;
@@ -39,7 +56,7 @@ describe('no stand-in outlives its parent', { timeout: 150_000 }, () => {
   }
 
   it('the bin prints endpoints and env vars, and stops everything on SIGINT', async () => {
-    const child = runTs('src/bin.ts');
+    const child = track(runTs('src/bin.ts'));
     const out = await waitForOutput(child, (text) => text.includes('Press Ctrl-C'));
     const kinesis = /Kinesis \(kinesis-mock\):\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1];
     const dynamodb = /DynamoDB \+ Streams \(Local\):\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1];
@@ -61,10 +78,12 @@ describe('no stand-in outlives its parent', { timeout: 150_000 }, () => {
       dirname(createRequire(import.meta.url).resolve('vitest/package.json')),
       'vitest.mjs',
     );
-    const child = spawn(
-      process.execPath,
-      [vitestBin, 'run', '--config', 'test/fixtures/interrupted/vitest.config.ts'],
-      { cwd: packageDir, env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    const child = track(
+      spawn(process.execPath, [vitestBin, 'run', '--config', 'test/fixtures/interrupted/vitest.config.ts'], {
+        cwd: packageDir,
+        env: { ...process.env, CI: 'true' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }),
     );
     const out = await waitForOutput(child, (text) => /ENDPOINTS \{.*\}/.test(text));
     const endpoints = JSON.parse(/ENDPOINTS (\{.*\})/.exec(out)?.[1] ?? '{}') as Record<string, string>;
