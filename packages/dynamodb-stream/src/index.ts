@@ -21,7 +21,7 @@ export {
 export type { ChangeBatch } from './iterator.js';
 export type { DataLossInfo } from './reader.js';
 export type { ChangeIdentity, ChangeRecord, ChangeType, Image, UnmarshallSetting } from './records.js';
-export type { ReplicaChange, TableReplicaOptions } from './replica.js';
+export type { ReplicaChange, ReplicaStart, TableReplicaOptions } from './replica.js';
 export { ReplicaConfigError, TableReplica } from './replica.js';
 export type { ShardProgress, ShardState } from './shard-state.js';
 export { parseShardState } from './shard-state.js';

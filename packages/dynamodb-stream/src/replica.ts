@@ -1,6 +1,8 @@
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { unmarshall, type unmarshallOptions } from '@aws-sdk/util-dynamodb';
 import { isTransientError, KinesisArchiveError, retry } from '@kinesis-archive/core';
+import { BookmarkGate } from './bookmark-gate.js';
+import type { CheckpointStore } from './checkpoint-store.js';
 import type { ChangeRecord, Image } from './records.js';
 import type { StreamsClient } from './shard-tracker.js';
 import { DynamoDBStream, type DynamoDBStreamOptions, type PollOptions } from './stream.js';
@@ -29,7 +31,18 @@ export interface TableReplicaOptions {
   unmarshall?: unmarshallOptions;
   /** Extra options of the underlying {@link DynamoDBStream} (e.g. `retry`, `limit`). */
   stream?: Pick<DynamoDBStreamOptions, 'retry' | 'limit'>;
+  /**
+   * Where the stream position is kept between runs (e.g. a {@link DynamoDBCheckpointStore}). When it holds a
+   * checkpoint, {@link TableReplica.sync} skips the scan and resumes the stream after it: the target must then
+   * already hold everything applied before, so this mode needs an `apply` callback that writes to a durable store
+   * (another table, a database), never the in-memory {@link TableReplica.items}. When it holds none, the replica
+   * bookmarks, scans and follows as usual and saves checkpoints once the scan is done, as the stream advances.
+   */
+  checkpointStore?: CheckpointStore;
 }
+
+/** Where a synced {@link TableReplica} started: a full scan, or the saved checkpoint. */
+export type ReplicaStart = 'scan' | 'checkpoint';
 
 /** Thrown when the table cannot be replicated (no stream, or a stream without new images). */
 export class ReplicaConfigError extends KinesisArchiveError {
@@ -43,6 +56,11 @@ export class ReplicaConfigError extends KinesisArchiveError {
  * segments, then applies the stream's changes from the bookmark, in order. Changes made during the scan may be
  * applied over newer scanned values for a moment; as every change carries the full new image and changes of an item
  * come in order, the replica equals the table once the stream is caught up.
+ *
+ * With a `checkpointStore`, a restart resumes the stream after the last saved checkpoint instead of scanning again
+ * (see {@link TableReplicaOptions.checkpointStore}). Checkpoints are saved only once the scan finished and every
+ * shard bookmarked at LATEST delivered its first change (a bookmark has no sequence number before that, and a
+ * saved state without one would re-read that shard from its oldest record): a restart before then scans again.
  *
  * @example
  * ```ts
@@ -59,9 +77,22 @@ export class TableReplica {
   private readonly options: TableReplicaOptions;
   private keyNames: string[] = [];
   private streamInstance: DynamoDBStream | undefined;
+  private started: ReplicaStart | undefined;
 
+  /** @throws {@link ReplicaConfigError} for a `checkpointStore` without an `apply` callback. */
   constructor(options: TableReplicaOptions) {
+    if (options.checkpointStore && !options.apply) {
+      throw new ReplicaConfigError(
+        options.tableName,
+        'a checkpointStore needs an apply callback writing to a durable store (the in-memory items do not survive a restart)',
+      );
+    }
     this.options = options;
+  }
+
+  /** How the last {@link sync} started: `'scan'` or `'checkpoint'` (resumed); `undefined` before it. */
+  get startedFrom(): ReplicaStart | undefined {
+    return this.started;
   }
 
   /** The underlying stream consumer (after {@link sync}): listen to its `'error'` and `'data loss'` events. */
@@ -75,7 +106,8 @@ export class TableReplica {
   }
 
   /**
-   * Bookmarks the stream, scans the table into the replica and applies the stream up to now.
+   * Bookmarks the stream, scans the table into the replica and applies the stream up to now. With a
+   * `checkpointStore` holding a checkpoint: no bookmark and no scan, the stream is applied from the checkpoint.
    *
    * @throws {@link ReplicaConfigError} when the table has no stream with new images.
    */
@@ -92,17 +124,33 @@ export class TableReplica {
       throw new ReplicaConfigError(this.options.tableName, `its stream view type ${view} has no new images`);
     }
     this.keyNames = (Table.KeySchema ?? []).map((k) => k.AttributeName ?? '');
+    const store = this.options.checkpointStore;
+    const gate = store ? new BookmarkGate(store) : undefined;
+    const saved = await store?.load();
     const stream = new DynamoDBStream({
       ...this.options.stream,
       client: this.options.streams,
       streamArn: Table.LatestStreamArn,
-      startingPosition: 'LATEST',
       unmarshall: this.options.unmarshall ?? true,
+      // Resume: shards the checkpoint does not know (children) begin at TRIM_HORIZON. Fresh: bookmark at LATEST.
+      // The state is given here, so the stream never loads the store a second time.
+      shardState: saved ?? {},
+      ...(saved === undefined ? { startingPosition: 'LATEST' as const } : {}),
+      ...(gate ? { checkpointStore: gate } : {}),
     });
     stream.on('record', (record) => this.applyRecord(record));
     this.streamInstance = stream;
-    await stream.bookmark();
-    await this.scan();
+    if (saved !== undefined) {
+      this.started = 'checkpoint';
+    } else {
+      this.started = 'scan';
+      gate?.scanStarted();
+      await stream.bookmark();
+      const state = stream.getShardState();
+      gate?.waitFor(Object.keys(state).filter((id) => !state[id]!.retired && !state[id]!.sequenceNumber));
+      await this.scan();
+      gate?.scanDone();
+    }
     await this.catchUp();
   }
 
@@ -118,12 +166,12 @@ export class TableReplica {
     }
   }
 
-  /** Follows the stream until {@link stop}. Call {@link sync} first. */
+  /** Follows the stream until {@link stop}, saving checkpoints as it advances (when a store is set). Call {@link sync} first. */
   start(options: PollOptions = {}): void {
     this.requireStream().start(options);
   }
 
-  /** Stops following the stream (waits for the poll in flight). */
+  /** Stops following the stream: waits for the poll in flight and saves the last checkpoint (when a store is set). */
   async stop(): Promise<void> {
     await this.streamInstance?.stop();
   }
