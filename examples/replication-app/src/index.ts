@@ -7,12 +7,7 @@
  */
 
 export { formatChange } from './format.js';
-export type {
-  DynamoDBStreamEvent,
-  DynamoDBStreamEventRecord,
-  LambdaAttributeValue,
-  ReplicationHandlerOptions,
-} from './lambda.js';
+export type { ReplicationHandlerOptions } from './lambda.js';
 export { createReplicationHandler, UnapplicableChangeError } from './lambda.js';
 export type { ReplicatedChange, Replication, ReplicationOptions } from './replication.js';
 export { SourceHasNoStreamError, startReplication } from './replication.js';

@@ -1,8 +1,12 @@
-import { DeleteItemCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { KinesisArchiveError, type KinesisBatchResponse } from '@kinesis-archive/core';
-import { type DynamoDBStreamEvent, type DynamoDBStreamEventRecord, toAttributeMap } from './lambda-event.js';
-
-export type { DynamoDBStreamEvent, DynamoDBStreamEventRecord, LambdaAttributeValue } from './lambda-event.js';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { KinesisArchiveError } from '@kinesis-archive/core';
+import {
+  type DynamoDBBatchResponse,
+  type DynamoDBStreamEvent,
+  type DynamoDBStreamEventRecord,
+  fromLambdaRecord,
+} from '@kinesis-archive/dynamodb-stream';
+import { deleteItem, EXACT_UNMARSHALL, putItem } from './target.js';
 
 /** Options of {@link createReplicationHandler}. */
 export interface ReplicationHandlerOptions {
@@ -17,8 +21,9 @@ export interface ReplicationHandlerOptions {
 }
 
 /**
- * Thrown for a stream record the handler cannot apply (no sequence number, or an INSERT/MODIFY without a new
- * image: the table's stream must use `NEW_IMAGE` or `NEW_AND_OLD_IMAGES`). Code `UNAPPLICABLE_CHANGE`.
+ * Thrown for a stream record the handler cannot apply (a REMOVE without keys, or an INSERT/MODIFY without a new
+ * image: the table's stream must use `NEW_IMAGE` or `NEW_AND_OLD_IMAGES`). Code `UNAPPLICABLE_CHANGE`. A record
+ * that cannot be decoded at all (e.g. no sequence number) is the package's `RecordDecodeError`.
  */
 export class UnapplicableChangeError extends KinesisArchiveError {
   constructor(reason: string, record: DynamoDBStreamEventRecord) {
@@ -29,21 +34,16 @@ export class UnapplicableChangeError extends KinesisArchiveError {
 }
 
 async function apply(options: ReplicationHandlerOptions, record: DynamoDBStreamEventRecord): Promise<void> {
-  const data = record.dynamodb;
-  if (!data?.SequenceNumber) throw new UnapplicableChangeError('no sequence number', record);
-  if (record.eventName === 'REMOVE') {
-    if (!data.Keys) throw new UnapplicableChangeError('a REMOVE without keys', record);
-    await options.dynamodb.send(
-      new DeleteItemCommand({ TableName: options.targetTable, Key: toAttributeMap(data.Keys) }),
-    );
+  const change = fromLambdaRecord(record, { unmarshall: EXACT_UNMARSHALL });
+  if (change.eventName === 'REMOVE') {
+    if (Object.keys(change.keys).length === 0)
+      throw new UnapplicableChangeError('a REMOVE without keys', record);
+    await deleteItem(options.dynamodb, options.targetTable, change.keys);
     return;
   }
-  if (!data.NewImage) {
-    throw new UnapplicableChangeError(`a ${record.eventName ?? 'change'} without a new image`, record);
-  }
-  await options.dynamodb.send(
-    new PutItemCommand({ TableName: options.targetTable, Item: toAttributeMap(data.NewImage) }),
-  );
+  if (!change.newImage)
+    throw new UnapplicableChangeError(`a ${change.eventName} without a new image`, record);
+  await putItem(options.dynamodb, options.targetTable, change.newImage);
 }
 
 function logFailure(record: DynamoDBStreamEventRecord, error: unknown): void {
@@ -58,7 +58,7 @@ function logFailure(record: DynamoDBStreamEventRecord, error: unknown): void {
  */
 export function createReplicationHandler(
   options: ReplicationHandlerOptions,
-): (event: DynamoDBStreamEvent) => Promise<KinesisBatchResponse> {
+): (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse> {
   return async (event) => {
     for (const record of event.Records) {
       try {
@@ -76,13 +76,13 @@ export function createReplicationHandler(
   };
 }
 
-let deployed: ((event: DynamoDBStreamEvent) => Promise<KinesisBatchResponse>) | undefined;
+let deployed: ((event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse>) | undefined;
 
 /**
  * The deployed Lambda entry point. Environment: `TARGET_TABLE` (required). The client is created once per
  * execution environment, on the first invocation.
  */
-export async function handler(event: DynamoDBStreamEvent): Promise<KinesisBatchResponse> {
+export async function handler(event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> {
   if (!deployed) {
     const targetTable = process.env.TARGET_TABLE;
     if (!targetTable) {

@@ -13,7 +13,7 @@ import {
   GetShardIteratorCommand,
 } from '@aws-sdk/client-dynamodb-streams';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { DynamoDBStreamEventRecord, LambdaAttributeValue } from '../src/lambda-event.js';
+import type { DynamoDBStreamEventRecord, LambdaAttributeValue } from '@kinesis-archive/dynamodb-stream';
 
 /** Creates a table with key `pk` (S) + `sk` (S), optionally with a NEW_AND_OLD_IMAGES stream; returns its stream ARN. */
 export async function createTable(

@@ -1,4 +1,5 @@
 import { DeleteItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { RecordDecodeError } from '@kinesis-archive/dynamodb-stream';
 import { uniqueName } from '@kinesis-archive/local';
 import { localAws } from '@kinesis-archive/local/vitest';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -84,6 +85,7 @@ describe('replication Lambda handler', () => {
     const response = await handler({ Records: batch });
 
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: broken.dynamodb!.SequenceNumber }]);
+    expect(failures.at(-1)).toBeInstanceOf(UnapplicableChangeError);
     expect(applied).toEqual(records.slice(0, 5).map((r) => r.dynamodb!.SequenceNumber));
     expect(await scanAll(clients.dynamodb, target)).toHaveLength(5);
   });
@@ -106,7 +108,7 @@ describe('replication Lambda handler', () => {
       onFailed,
     });
     await expect(handler({ Records: [{ eventName: 'INSERT', dynamodb: {} }] })).rejects.toBeInstanceOf(
-      UnapplicableChangeError,
+      RecordDecodeError,
     );
   });
 });

@@ -1,7 +1,8 @@
 /**
  * `@kinesis-archive/dynamodb-stream`: a DynamoDB Streams consumer that never loses or reorders a change. Event
  * emitter and async iterator of batches, shard state of sequence numbers, parents drained before children,
- * checkpoints (in memory or in DynamoDB, with conflict detection) and a table replica helper.
+ * checkpoints (in memory or in DynamoDB, with conflict detection), a table replica helper (resumable from a
+ * checkpoint) and Lambda DynamoDB Streams event types with {@link fromLambdaRecord}.
  *
  * @packageDocumentation
  */
@@ -19,6 +20,14 @@ export {
   ShardReadError,
 } from './errors.js';
 export type { ChangeBatch } from './iterator.js';
+export type {
+  DynamoDBBatchResponse,
+  DynamoDBStreamEvent,
+  DynamoDBStreamEventRecord,
+  FromLambdaRecordOptions,
+  LambdaAttributeValue,
+} from './lambda.js';
+export { fromLambdaRecord } from './lambda.js';
 export type { DataLossInfo } from './reader.js';
 export type { ChangeIdentity, ChangeRecord, ChangeType, Image, UnmarshallSetting } from './records.js';
 export type { ReplicaChange, ReplicaStart, TableReplicaOptions } from './replica.js';

@@ -38,7 +38,7 @@ export interface ChangeRecord {
   ttlDelete: boolean;
   /** Approximate time of the change (DynamoDB Local truncates it to the minute). */
   approximateCreationDateTime: Date | undefined;
-  /** The record exactly as `GetRecords` returned it. */
+  /** The record exactly as `GetRecords` returned it (from `fromLambdaRecord`: the Lambda record in that shape). */
   raw: _Record;
 }
 
