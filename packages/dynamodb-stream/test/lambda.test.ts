@@ -122,7 +122,7 @@ describe('fromLambdaRecord', () => {
     expect(change.keys).toEqual({ id: 'a' });
     expect(change.newImage?.b).toEqual(new Uint8Array([0, 255, 7]));
     expect(change.newImage?.bs).toEqual(new Set([new Uint8Array([1])]));
-    expect(String((change.newImage?.n as { value: string }).value)).toBe('12345678901234567890');
+    expect(String((change.newImage!.n as { value: string }).value)).toBe('12345678901234567890');
     expect(change.approximateCreationDateTime).toEqual(new Date(1_700_000_000_000));
     expect(change.raw.dynamodb?.NewImage?.b).toEqual({ B: new Uint8Array([0, 255, 7]) });
     expect(fromLambdaRecord(base(), { unmarshall: false }).newImage?.b).toEqual({
