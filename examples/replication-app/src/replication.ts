@@ -1,13 +1,12 @@
-import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
-import { KinesisArchiveError } from '@kinesis-archive/core';
 import {
   type ChangeRecord,
   DynamoDBCheckpointStore,
-  DynamoDBStream,
+  type DynamoDBStream,
   type Image,
   type ReplicaChange,
-  ReplicaConfigError,
+  type ReplicaStart,
   TableReplica,
 } from '@kinesis-archive/dynamodb-stream';
 import { deleteItem, EXACT_UNMARSHALL, putItem } from './target.js';
@@ -51,89 +50,51 @@ export interface ReplicationOptions {
 /** A running replication. */
 export interface Replication {
   /** `scan`: the source was copied by a scan first (no checkpoint yet); `checkpoint`: resumed from the checkpoint. */
-  readonly startedFrom: 'scan' | 'checkpoint';
+  readonly startedFrom: ReplicaStart;
   /** The stream consumer (its `'data loss'` event says when the stream was trimmed past the checkpoint). */
   readonly stream: DynamoDBStream;
   /** Stops following: waits for the poll in flight and saves the last checkpoint. */
   stop(): Promise<void>;
 }
 
-/** Thrown when the source table has no stream. Code `SOURCE_HAS_NO_STREAM`. */
-export class SourceHasNoStreamError extends KinesisArchiveError {
-  constructor(tableName: string) {
-    super('SOURCE_HAS_NO_STREAM', `table ${tableName} has no stream to replicate from`, {
-      details: { tableName },
-    });
-  }
-}
-
 /**
- * Keeps `targetTable` a copy of `sourceTable`. First start (no checkpoint): `TableReplica` bookmarks the stream,
- * scans the source into the target and catches up; from then on every checkpoint is saved in `checkpointTable`.
- * Later starts resume the stream after the checkpoint's sequence numbers, with no new scan. Changes of one item are
- * applied in stream order, each a full new image or a delete, so the target converges to the source.
+ * Keeps `targetTable` a copy of `sourceTable` with a `TableReplica` whose checkpoints go to `checkpointTable`. First
+ * start (no checkpoint): it bookmarks the stream, scans the source into the target and follows the stream. Later
+ * starts resume the stream after the checkpoint, with no new scan. Changes of one item are applied in stream order,
+ * each a full new image or a delete, so the target converges to the source.
+ *
+ * @throws `ReplicaConfigError` (code `REPLICA_CONFIG`) when the source has no stream with new images.
  */
 export async function startReplication(options: ReplicationOptions): Promise<Replication> {
   const { dynamodb, targetTable } = options;
   await DynamoDBCheckpointStore.createTable(dynamodb, options.checkpointTable);
-  const store = new DynamoDBCheckpointStore({
+  const checkpointStore = new DynamoDBCheckpointStore({
     client: dynamodb,
     tableName: options.checkpointTable,
     name: options.checkpointName ?? `replica:${options.sourceTable}->${targetTable}`,
   });
-  const onError = options.onError ?? ((error: Error) => console.error('replication:', error));
-  const pollIntervalMs = options.pollIntervalMs ?? 1_000;
-
-  const applyChange = async (change: ReplicatedChange): Promise<void> => {
-    if (change.type === 'put') await putItem(dynamodb, targetTable, change.item ?? {});
+  const apply = async (change: ReplicaChange): Promise<void> => {
+    if (change.type === 'put') await putItem(dynamodb, targetTable, change.item);
     else await deleteItem(dynamodb, targetTable, change.keys);
-    options.onChange?.(change);
-  };
-
-  const saved = await store.load();
-  if (saved === undefined) {
-    const replica = new TableReplica({
-      dynamodb,
-      streams: options.dynamodbStreams,
-      tableName: options.sourceTable,
-      unmarshall: EXACT_UNMARSHALL,
-      apply: (change: ReplicaChange) =>
-        applyChange({
-          type: change.type,
-          origin: change.record ? 'stream' : 'scan',
-          keys: change.keys,
-          ...(change.type === 'put' ? { item: change.item } : {}),
-          ...(change.record ? { record: change.record } : {}),
-        }),
+    options.onChange?.({
+      type: change.type,
+      origin: change.record ? 'stream' : 'scan',
+      keys: change.keys,
+      ...(change.type === 'put' ? { item: change.item } : {}),
+      ...(change.record ? { record: change.record } : {}),
     });
-    await replica.sync();
-    const stream = replica.stream!;
-    stream.on('error', onError);
-    // TableReplica keeps no checkpoint itself: save the bookmark now, and every later state of its stream.
-    await store.save(stream.getShardState());
-    stream.on('checkpoint', (state) => store.save(state));
-    stream.start({ pollIntervalMs });
-    return { startedFrom: 'scan', stream, stop: () => replica.stop() };
-  }
-
-  const { Table } = await dynamodb.send(new DescribeTableCommand({ TableName: options.sourceTable }));
-  if (!Table?.LatestStreamArn) throw new SourceHasNoStreamError(options.sourceTable);
-  const stream = new DynamoDBStream({
-    client: options.dynamodbStreams,
-    streamArn: Table.LatestStreamArn,
-    checkpointStore: store,
+  };
+  const replica = new TableReplica({
+    dynamodb,
+    streams: options.dynamodbStreams,
+    tableName: options.sourceTable,
     unmarshall: EXACT_UNMARSHALL,
+    checkpointStore,
+    apply,
   });
-  stream.on('error', onError);
-  stream.on('record', (record) => {
-    if (record.eventName === 'REMOVE') {
-      return applyChange({ type: 'delete', origin: 'stream', keys: record.keys, record });
-    }
-    // Thrown from a listener: the stream stops at this record and reports it; it is never skipped.
-    if (!record.newImage)
-      throw new ReplicaConfigError(options.sourceTable, 'its stream carries no new images');
-    return applyChange({ type: 'put', origin: 'stream', keys: record.keys, item: record.newImage, record });
-  });
-  stream.start({ pollIntervalMs });
-  return { startedFrom: 'checkpoint', stream, stop: () => stream.stop() };
+  await replica.sync();
+  const stream = replica.stream!;
+  stream.on('error', options.onError ?? ((error: Error) => console.error('replication:', error)));
+  replica.start({ pollIntervalMs: options.pollIntervalMs ?? 1_000 });
+  return { startedFrom: replica.startedFrom!, stream, stop: () => replica.stop() };
 }
