@@ -81,7 +81,7 @@ export async function openIterator(
 
 /**
  * Reads one batch from a shard, opening (or re-opening) its iterator as needed: an expired iterator is re-opened
- * after the last processed record; a trimmed position is reported through `onDataLoss` and reading goes on from the
+ * after the last processed record (at TRIM_HORIZON when none was processed yet, even for a LATEST bookmark); a trimmed position is reported through `onDataLoss` and reading goes on from the
  * oldest record still there; throttling is retried with backoff. Never throws: failures are returned.
  */
 export async function readShardBatch(
@@ -115,6 +115,9 @@ export async function readShardBatch(
       const name = errorName(error);
       if (name === 'ExpiredIteratorException') {
         cursor.iterator = undefined;
+        // A LATEST bookmark that expired unread cannot be re-opened where it was: re-opening at LATEST would skip
+        // the changes made since. Fall back to the oldest record (may repeat, never loses).
+        if (progress.sequenceNumber === undefined) cursor.useLatest = false;
         continue;
       }
       if (name === 'TrimmedDataAccessException') {

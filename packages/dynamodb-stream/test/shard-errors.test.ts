@@ -223,6 +223,23 @@ describe('per-shard errors', () => {
     expect(fake.count('GetShardIterator:AFTER_SEQUENCE_NUMBER', 's')).toBe(1);
   });
 
+  it('re-opens an expired, unread LATEST bookmark at TRIM_HORIZON: repeats, never loses', async () => {
+    const fake = new FakeStreams();
+    fake.addShard('s');
+    fill(fake, 's', 2);
+    const stream = new DynamoDBStream({ client: fake, streamArn: ARN, startingPosition: 'LATEST' });
+    const seen: string[] = [];
+    stream.on('record', (r) => {
+      seen.push(String(r.keys.id));
+    });
+    await stream.bookmark();
+    fill(fake, 's', 2, 'n'); // written after the bookmark, while its iterator expires unread
+    fake.fail('GetRecords', awsError('ExpiredIteratorException'));
+    await stream.fetchStreamState();
+    expect(seen).toEqual(['k1', 'k2', 'n1', 'n2']);
+    expect(fake.count('GetShardIterator:TRIM_HORIZON', 's')).toBe(1);
+  });
+
   it('shares one poll between concurrent fetchStreamState calls', async () => {
     const fake = new FakeStreams();
     fake.addShard('s');
