@@ -1,5 +1,6 @@
 import {
   AGGREGATE_OVERHEAD,
+  CHECKSUM_LENGTH,
   DEFAULT_AGGREGATE_PARTITION_KEY,
   DEFAULT_MAX_BYTES,
   MAGIC,
@@ -15,6 +16,12 @@ import {
 } from './errors.js';
 import { isExplicitHashKey, md5, readUInt128BE } from './hash.js';
 import type { ShardMap } from './shard-map.js';
+
+// Module-local copies of the constants used per record or per aggregate (plain local reads on the hot path).
+const MAGIC_LENGTH = MAGIC.length;
+const [MAGIC_0, MAGIC_1, MAGIC_2, MAGIC_3] = MAGIC as unknown as [number, number, number, number];
+const CHECKSUM_BYTES = CHECKSUM_LENGTH;
+const MAX_PK_LENGTH = MAX_PARTITION_KEY_LENGTH;
 
 /** A record as a producer writes it. A string `data` is sent as its UTF-8 bytes. */
 export interface UserRecord {
@@ -110,42 +117,70 @@ function countCodePoints(s: string): number {
   return n;
 }
 
-/** User records of one future aggregate, with their key tables and the exact protobuf size so far. */
+/**
+ * User records of one future aggregate, with their key tables and the exact protobuf size so far. The tables and
+ * per-record arrays are reused from one aggregate to the next (indexed writes, no per-aggregate reallocation).
+ */
 class Group {
   readonly pkIndex = new Map<string, number>();
   readonly pks: string[] = [];
   readonly pkBytes: number[] = [];
+  pkCount = 0;
   readonly ehkIndex = new Map<string, number>();
   readonly ehks: string[] = [];
-  readonly ehkBytes: number[] = [];
-  readonly recPk: number[] = [];
-  readonly recEhk: number[] = [];
+  ehkCount = 0;
+  /** Per record: partition key index, explicit hash key index (-1 for none). */
+  recPk: Int32Array = new Int32Array(256);
+  recEhk: Int32Array = new Int32Array(256);
   readonly recData: Uint8Array[] = [];
-  readonly recInner: number[] = [];
+  count = 0;
   /** Bytes of the protobuf message so far. */
   size = 0;
   firstHashKey: bigint | undefined;
 
   constructor(readonly shardId: string | undefined) {}
 
-  get count(): number {
-    return this.recData.length;
+  /** Appends a record whose keys are already in the tables. */
+  push(pkIdx: number, ehkIdx: number, data: Uint8Array): void {
+    const i = this.count;
+    if (i === this.recPk.length) {
+      const pk = new Int32Array(i * 2);
+      pk.set(this.recPk);
+      this.recPk = pk;
+      const ehk = new Int32Array(i * 2);
+      ehk.set(this.recEhk);
+      this.recEhk = ehk;
+    }
+    this.recPk[i] = pkIdx;
+    this.recEhk[i] = ehkIdx;
+    if (i < this.recData.length) this.recData[i] = data;
+    else this.recData.push(data);
+    this.count = i + 1;
   }
 
   reset(): void {
-    this.pkIndex.clear();
-    this.pks.length = 0;
-    this.pkBytes.length = 0;
-    this.ehkIndex.clear();
-    this.ehks.length = 0;
-    this.ehkBytes.length = 0;
-    this.recPk.length = 0;
-    this.recEhk.length = 0;
-    this.recData.length = 0;
-    this.recInner.length = 0;
+    if (this.pkCount > 0) this.pkIndex.clear();
+    if (this.ehkCount > 0) this.ehkIndex.clear();
+    // drop the references to emitted keys and data (the arrays keep their capacity for the next aggregate)
+    this.pks.fill('', 0, this.pkCount);
+    this.ehks.fill('', 0, this.ehkCount);
+    this.recData.fill(EMPTY, 0, this.count);
+    this.pkCount = 0;
+    this.ehkCount = 0;
+    this.count = 0;
     this.size = 0;
     this.firstHashKey = undefined;
   }
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** UTF-8 length of a partition key: its length when it is ASCII (the usual case), else `Buffer.byteLength`. */
+function utf8Length(s: string): number {
+  const n = s.length;
+  if (n > 64) return Buffer.byteLength(s, 'utf8');
+  for (let i = 0; i < n; i++) if (s.charCodeAt(i) >= 0x80) return Buffer.byteLength(s, 'utf8');
+  return n;
 }
 
 function validateMaxBytes(value: number | undefined): number {
@@ -155,6 +190,16 @@ function validateMaxBytes(value: number | undefined): number {
   }
   return value;
 }
+
+/**
+ * The most recently created aggregator, kept reachable on purpose. When every aggregator (and its groups) has
+ * been collected, V8 discards the optimized code of the hot paths (`add`, `encode`: "deoptimization, reason:
+ * weak objects"), so each `aggregate()` call after a full GC ran its first thousands of records unoptimized
+ * while the code was recompiled: about a quarter of the time of a 100,000-record batch. Keeping the last
+ * one alive avoids that. Once flushed it holds no records, only its emptied tables (an aggregator dropped with
+ * records pending keeps them until the next aggregator is created).
+ */
+const recent: { aggregator?: Aggregator } = {};
 
 /**
  * Packs user records into KPL aggregates incrementally. `add` returns the aggregates a record completed
@@ -179,7 +224,8 @@ export class Aggregator {
   private readonly maxRecords: number;
   private readonly shardMap: ShardMap | undefined;
   private readonly outerKey: string;
-  private readonly outerKeyBytes: number;
+  /** Largest protobuf message size: `maxBytes` less the frame and the outer partition key. */
+  private readonly limit: number;
   private readonly groups = new Map<string, Group>();
   private single: Group | undefined;
   private seen = 0;
@@ -196,7 +242,8 @@ export class Aggregator {
     if (typeof this.outerKey !== 'string' || this.outerKey.length === 0 || this.outerKey.length > 256) {
       throw new InvalidOptionError('aggregatePartitionKey', this.outerKey, 'a string of 1..256 characters');
     }
-    this.outerKeyBytes = Buffer.byteLength(this.outerKey, 'utf8');
+    this.limit = this.maxBytes - AGGREGATE_OVERHEAD - Buffer.byteLength(this.outerKey, 'utf8');
+    recent.aggregator = this;
   }
 
   /** User records added and not emitted yet. */
@@ -233,7 +280,7 @@ export class Aggregator {
     if (typeof pk !== 'string' || pk.length === 0) {
       throw new InvalidPartitionKeyError({ index, partitionKey: pk }, 'must be a non-empty string');
     }
-    if (pk.length > MAX_PARTITION_KEY_LENGTH && countCodePoints(pk) > MAX_PARTITION_KEY_LENGTH) {
+    if (pk.length > MAX_PK_LENGTH && countCodePoints(pk) > MAX_PK_LENGTH) {
       throw new InvalidPartitionKeyError({ index, partitionKey: pk }, 'longer than 256 characters');
     }
     const ehk = record.explicitHashKey;
@@ -262,66 +309,38 @@ export class Aggregator {
       group = this.single ??= new Group(undefined);
     }
 
-    let pkIdx = group.pkIndex.get(pk);
-    const pkBytes = pkIdx === undefined ? Buffer.byteLength(pk, 'utf8') : group.pkBytes[pkIdx]!;
+    // -1: not in the table yet
+    let pkIdx = group.pkCount > 0 ? (group.pkIndex.get(pk) ?? -1) : -1;
+    const pkBytes = pkIdx < 0 ? utf8Length(pk) : group.pkBytes[pkIdx]!;
     if (dataLen + pkBytes > this.maxBytes) {
       throw new RecordTooLargeError({ index, partitionKey: pk }, dataLen + pkBytes, this.maxBytes);
     }
-    let ehkIdx = ehk === undefined ? -1 : group.ehkIndex.get(ehk);
+    // -2: no explicit hash key; -1: not in the table yet
+    let ehkIdx = ehk === undefined ? -2 : group.ehkCount > 0 ? (group.ehkIndex.get(ehk) ?? -1) : -1;
 
-    let cost = this.costOf(group, pkIdx, pkBytes, ehk, ehkIdx, dataLen);
-    if (
-      group.count > 0 &&
-      (AGGREGATE_OVERHEAD + this.outerKeyBytes + group.size + cost > this.maxBytes ||
-        group.count >= this.maxRecords)
-    ) {
+    let cost = costOf(group, pkIdx, pkBytes, ehk, ehkIdx, dataLen);
+    if (group.count > 0 && (this.limit < group.size + cost || group.count >= this.maxRecords)) {
       out.push(this.emit(group));
-      pkIdx = undefined;
-      ehkIdx = ehk === undefined ? -1 : undefined;
-      cost = this.costOf(group, pkIdx, pkBytes, ehk, ehkIdx, dataLen);
+      pkIdx = -1;
+      if (ehkIdx !== -2) ehkIdx = -1;
+      cost = costOf(group, pkIdx, pkBytes, ehk, ehkIdx, dataLen);
     }
 
-    if (pkIdx === undefined) {
-      pkIdx = group.pks.length;
+    if (pkIdx < 0) {
+      pkIdx = group.pkCount++;
       group.pkIndex.set(pk, pkIdx);
-      group.pks.push(pk);
-      group.pkBytes.push(pkBytes);
+      group.pks[pkIdx] = pk;
+      group.pkBytes[pkIdx] = pkBytes;
     }
-    if (ehkIdx === undefined) {
-      ehkIdx = group.ehks.length;
+    if (ehkIdx === -1) {
+      ehkIdx = group.ehkCount++;
       group.ehkIndex.set(ehk!, ehkIdx);
-      group.ehks.push(ehk!);
-      group.ehkBytes.push(ehk!.length);
+      group.ehks[ehkIdx] = ehk!;
     }
     if (group.count === 0) group.firstHashKey = hashKey;
-    group.recPk.push(pkIdx);
-    group.recEhk.push(ehkIdx);
-    group.recData.push(data);
-    group.recInner.push(innerLength(pkIdx, ehkIdx, dataLen));
+    group.push(pkIdx, ehkIdx < 0 ? -1 : ehkIdx, data);
     group.size += cost;
     this.pending++;
-  }
-
-  /** Protobuf bytes that adding this record to `group` costs (table entries + the record field). */
-  private costOf(
-    group: Group,
-    pkIdx: number | undefined,
-    pkBytes: number,
-    ehk: string | undefined,
-    ehkIdx: number | undefined,
-    dataLen: number,
-  ): number {
-    let cost = 0;
-    if (pkIdx === undefined) {
-      pkIdx = group.pks.length;
-      cost += 1 + varintLength(pkBytes) + pkBytes;
-    }
-    if (ehkIdx === undefined) {
-      ehkIdx = group.ehks.length;
-      cost += 1 + varintLength(ehk!.length) + ehk!.length;
-    }
-    const inner = innerLength(pkIdx, ehkIdx, dataLen);
-    return cost + 1 + varintLength(inner) + inner;
   }
 
   private emit(group: Group): AggregatedRecord {
@@ -356,6 +375,32 @@ export class Aggregator {
   }
 }
 
+/**
+ * Protobuf bytes that adding this record to `group` costs (table entries + the record field). `pkIdx` / `ehkIdx`
+ * -1: the key is not in its table yet; `ehkIdx` -2: no explicit hash key.
+ */
+function costOf(
+  group: Group,
+  pkIdx: number,
+  pkBytes: number,
+  ehk: string | undefined,
+  ehkIdx: number,
+  dataLen: number,
+): number {
+  let cost = 0;
+  if (pkIdx < 0) {
+    pkIdx = group.pkCount;
+    cost += 1 + varintLength(pkBytes) + pkBytes;
+  }
+  if (ehkIdx === -1) {
+    ehkIdx = group.ehkCount;
+    cost += 1 + varintLength(ehk!.length) + ehk!.length;
+  }
+  const inner = innerLength(pkIdx, ehkIdx, dataLen);
+  return cost + 1 + varintLength(inner) + inner;
+}
+
+/** Length of a `Record` message: `ehkIdx` < 0 for none. */
 function innerLength(pkIdx: number, ehkIdx: number, dataLen: number): number {
   return (
     1 +
@@ -367,50 +412,83 @@ function innerLength(pkIdx: number, ehkIdx: number, dataLen: number): number {
   );
 }
 
-/** Writes the group as magic + protobuf + MD5 into one buffer of the exact size. */
+/**
+ * Writes the group as magic + protobuf + MD5 into one buffer of the exact size. Each loop is a function of its
+ * own: V8 then optimizes it as a whole function with complete type feedback. (As one function with three
+ * loops, it was compiled on-stack in the first loop, before the later ones had run, and the cached code
+ * deoptimized at every aggregate.)
+ */
 function encode(group: Group): Buffer {
-  const end = MAGIC.length + group.size;
-  const buf = Buffer.allocUnsafeSlow(end + 16);
-  buf.set(MAGIC, 0);
-  let p = MAGIC.length;
-  const { pks, pkBytes, ehks, recPk, recEhk, recData, recInner } = group;
-  for (let i = 0; i < pks.length; i++) {
+  const end = MAGIC_LENGTH + group.size;
+  const buf = Buffer.allocUnsafeSlow(end + CHECKSUM_BYTES);
+  buf[0] = MAGIC_0;
+  buf[1] = MAGIC_1;
+  buf[2] = MAGIC_2;
+  buf[3] = MAGIC_3;
+  let p = writeKeys(buf, MAGIC_LENGTH, group.pks, group.pkBytes, group.pkCount);
+  if (group.ehkCount > 0) p = writeHashKeys(buf, p, group.ehks, group.ehkCount);
+  p = writeRecords(buf, p, group.recPk, group.recEhk, group.recData, group.count);
+  if (p !== end) throw new Error(`internal error: encoded ${p} bytes, expected ${end}`);
+  buf.set(md5(buf.subarray(MAGIC_LENGTH, end)), end);
+  return buf;
+}
+
+/** The partition key table (field 1). */
+function writeKeys(buf: Buffer, p: number, pks: string[], pkBytes: number[], count: number): number {
+  for (let i = 0; i < count; i++) {
     const pk = pks[i]!;
-    const n = pkBytes[i]!;
+    const len = pkBytes[i]!;
     buf[p++] = 0x0a;
-    p = writeVarint(buf, p, n);
-    if (n === pk.length && n <= 64) {
+    p = writeVarint(buf, p, len);
+    if (len === pk.length && len <= 64) {
       // ASCII (UTF-8 length == UTF-16 length): a short copy loop beats a call into C++
-      for (let c = 0; c < n; c++) buf[p++] = pk.charCodeAt(c);
+      for (let c = 0; c < len; c++) buf[p++] = pk.charCodeAt(c);
     } else {
       p += buf.write(pk, p, 'utf8');
     }
   }
-  for (let i = 0; i < ehks.length; i++) {
+  return p;
+}
+
+/** The explicit hash key table (field 2): decimal strings of at most 39 digits. */
+function writeHashKeys(buf: Buffer, p: number, ehks: string[], count: number): number {
+  for (let i = 0; i < count; i++) {
     const ehk = ehks[i]!;
     buf[p++] = 0x12;
     buf[p++] = ehk.length;
     for (let c = 0; c < ehk.length; c++) buf[p++] = ehk.charCodeAt(c);
   }
-  for (let i = 0; i < recData.length; i++) {
+  return p;
+}
+
+/** The records (field 3): `Record { partition_key_index, explicit_hash_key_index?, data }`. */
+function writeRecords(
+  buf: Buffer,
+  p: number,
+  recPk: Int32Array,
+  recEhk: Int32Array,
+  recData: Uint8Array[],
+  count: number,
+): number {
+  for (let i = 0; i < count; i++) {
     const data = recData[i]!;
-    buf[p++] = 0x1a;
-    p = writeVarint(buf, p, recInner[i]!);
-    buf[p++] = 0x08;
-    p = writeVarint(buf, p, recPk[i]!);
+    const dataLen = data.length;
+    const pkIdx = recPk[i]!;
     const e = recEhk[i]!;
+    buf[p++] = 0x1a;
+    p = writeVarint(buf, p, innerLength(pkIdx, e, dataLen));
+    buf[p++] = 0x08;
+    p = writeVarint(buf, p, pkIdx);
     if (e >= 0) {
       buf[p++] = 0x10;
       p = writeVarint(buf, p, e);
     }
     buf[p++] = 0x1a;
-    p = writeVarint(buf, p, data.length);
+    p = writeVarint(buf, p, dataLen);
     buf.set(data, p);
-    p += data.length;
+    p += dataLen;
   }
-  if (p !== end) throw new Error(`internal error: encoded ${p} bytes, expected ${end}`);
-  buf.set(md5(buf.subarray(MAGIC.length, end)), end);
-  return buf;
+  return p;
 }
 
 /**

@@ -7,6 +7,10 @@ import { md5, readUInt128BE, toHashKey } from './hash.js';
 
 const { Reader } = protobuf;
 
+// Module-local copies of the constants read per record (plain local reads on the hot path).
+const MAGIC_LENGTH = MAGIC.length;
+const [MAGIC_0, MAGIC_1, MAGIC_2, MAGIC_3] = MAGIC as unknown as [number, number, number, number];
+
 /** A record as a consumer gets it from its own code: bytes, the partition key and (optionally) the position. */
 export interface RecordInput {
   data: Uint8Array;
@@ -212,8 +216,10 @@ function readIndex(reader: protobuf.Reader, end: number): number {
 }
 
 /**
- * Parses the protobuf between the magic and the checksum. Returns the key tables and, per record, 4 numbers:
- * partition key index, explicit hash key index (-1 for none), data start, data end.
+ * Parses the protobuf between the magic and the checksum with protobufjs's reader: the general decoder, for
+ * any message {@link fastUnpack} does not take (unknown fields, non-canonical varints, errors). Returns the key
+ * tables and, per record, 4 numbers: partition key index, explicit hash key index (-1 for none), data start,
+ * data end.
  */
 function parse(bytes: Buffer): { pks: string[]; ehks: string[]; recs: number[] } {
   const reader = Reader.create(bytes);
@@ -267,9 +273,120 @@ function parse(bytes: Buffer): { pks: string[]; ehks: string[]; recs: number[] }
   return { pks, ehks, recs };
 }
 
+/** Node's Buffer string slicers (what protobufjs's BufferReader uses too). */
+interface Slicers {
+  utf8Slice(start: number, end: number): string;
+}
+
+/**
+ * The usual case, in one pass with no intermediate arrays: a canonical KPL message (key tables first, then
+ * records; single-byte tags; varints of at most 4 bytes; no unknown fields; indexes in range). Returns `undefined`
+ * for anything else (including every error): {@link parse} then decodes the message and classifies the error,
+ * so the outcome is the same as with {@link parse} alone.
+ */
+function fastUnpack(outer: Outer, bytes: Buffer): DeaggregatedRecord[] | undefined {
+  const end = bytes.length - CHECKSUM_LENGTH;
+  const ab = bytes.buffer;
+  const base = bytes.byteOffset;
+  const { sequenceNumber, arrival, shardId } = outer;
+  const pks: string[] = [];
+  const ehks: string[] = [];
+  const out: DeaggregatedRecord[] = [];
+  let pos = MAGIC_LENGTH;
+  while (pos < end) {
+    const tag = bytes[pos++]!;
+    // length-delimited field: 1-4 byte length
+    if (pos >= end) return undefined;
+    let b = bytes[pos++]!;
+    let len = b & 0x7f;
+    if (b >= 0x80) {
+      if (pos >= end) return undefined;
+      b = bytes[pos++]!;
+      len |= (b & 0x7f) << 7;
+      if (b >= 0x80) {
+        if (pos >= end) return undefined;
+        b = bytes[pos++]!;
+        len |= (b & 0x7f) << 14;
+        if (b >= 0x80) {
+          if (pos >= end) return undefined;
+          b = bytes[pos++]!;
+          if (b >= 0x80) return undefined;
+          len |= b << 21;
+        }
+      }
+    }
+    const stop = pos + len;
+    if (stop > end) return undefined;
+    if (tag === 0x1a) {
+      // Record { 1: partition_key_index, 2: explicit_hash_key_index?, 3: data }, in this order
+      if (pos + 2 > stop || bytes[pos] !== 0x08) return undefined;
+      b = bytes[pos + 1]!;
+      let pk: number;
+      if (b < 0x80) {
+        pk = b;
+        pos += 2;
+      } else {
+        const v = readSmallVarint(bytes, pos + 1, stop);
+        if (v < 0) return undefined;
+        pk = v;
+        pos = varintEnd;
+      }
+      if (pk >= pks.length) return undefined;
+      let ehk = -1;
+      if (pos < stop && bytes[pos] === 0x10) {
+        ehk = readSmallVarint(bytes, pos + 1, stop);
+        if (ehk < 0 || ehk >= ehks.length) return undefined;
+        pos = varintEnd;
+      }
+      if (pos >= stop || bytes[pos] !== 0x1a) return undefined;
+      const n = readSmallVarint(bytes, pos + 1, stop);
+      if (n < 0) return undefined;
+      pos = varintEnd;
+      if (pos + n !== stop) return undefined;
+      out.push({
+        partitionKey: pks[pk]!,
+        explicitHashKey: ehk >= 0 ? ehks[ehk] : undefined,
+        data: Buffer.from(ab, base + pos, n),
+        sequenceNumber,
+        subSequenceNumber: out.length,
+        aggregated: true,
+        approximateArrivalTimestamp: arrival,
+        shardId,
+        outOfRange: undefined,
+      });
+    } else if (tag === 0x0a && out.length === 0) {
+      pks.push((bytes as unknown as Slicers).utf8Slice(pos, stop));
+    } else if (tag === 0x12 && out.length === 0) {
+      ehks.push((bytes as unknown as Slicers).utf8Slice(pos, stop));
+    } else {
+      return undefined;
+    }
+    pos = stop;
+  }
+  return out.length > 0 ? out : undefined;
+}
+
+/** End of the varint last read by {@link readSmallVarint}. */
+let varintEnd = 0;
+
+/** Reads a varint of 1-4 bytes at `pos` (before `end`); -1 when there is none. Sets {@link varintEnd}. */
+function readSmallVarint(bytes: Buffer, pos: number, end: number): number {
+  let value = 0;
+  for (let shift = 0; shift < 28; shift += 7) {
+    if (pos >= end) return -1;
+    const b = bytes[pos++]!;
+    value |= (b & 0x7f) << shift;
+    if (b < 0x80) {
+      varintEnd = pos;
+      return value;
+    }
+  }
+  return -1;
+}
+
 function checksumMatches(bytes: Buffer): boolean {
   const end = bytes.length - CHECKSUM_LENGTH;
-  const digest = md5(bytes.subarray(MAGIC.length, end));
+  const digest = md5(bytes.subarray(MAGIC_LENGTH, end));
   for (let i = 0; i < CHECKSUM_LENGTH; i++) if (digest[i] !== bytes[end + i]) return false;
   return true;
 }
@@ -277,78 +394,81 @@ function checksumMatches(bytes: Buffer): boolean {
 function unpack(outer: Outer, options: DeaggregateOptions): DeaggregatedRecord[] | Invalid {
   const bytes = outer.bytes;
   if (
-    bytes.length < MAGIC.length ||
-    bytes[0] !== MAGIC[0] ||
-    bytes[1] !== MAGIC[1] ||
-    bytes[2] !== MAGIC[2] ||
-    bytes[3] !== MAGIC[3]
+    bytes.length < MAGIC_LENGTH ||
+    bytes[0] !== MAGIC_0 ||
+    bytes[1] !== MAGIC_1 ||
+    bytes[2] !== MAGIC_2 ||
+    bytes[3] !== MAGIC_3
   ) {
     return new Invalid('not-aggregated');
   }
   if (bytes.length < AGGREGATE_OVERHEAD) return new Invalid('too-short', `${bytes.length} bytes`);
   if (options.verifyChecksum !== false && !checksumMatches(bytes)) return new Invalid('bad-checksum');
-  let parsed: { pks: string[]; ehks: string[]; recs: number[] };
-  try {
-    parsed = parse(bytes);
-  } catch (error) {
-    return error instanceof Invalid ? error : new Invalid('bad-protobuf', String(error), error);
+  let out = fastUnpack(outer, bytes);
+  if (out === undefined) {
+    let parsed: { pks: string[]; ehks: string[]; recs: number[] };
+    try {
+      parsed = parse(bytes);
+    } catch (error) {
+      return error instanceof Invalid ? error : new Invalid('bad-protobuf', String(error), error);
+    }
+    const { pks, ehks, recs } = parsed;
+    const count = recs.length >>> 2;
+    if (count === 0) return new Invalid('no-records');
+    for (let i = 0; i < recs.length; i += 4) {
+      if (recs[i]! >= pks.length) return new Invalid('index-out-of-range', `partition key index ${recs[i]}`);
+      if (recs[i + 1]! >= ehks.length)
+        return new Invalid('index-out-of-range', `explicit hash key index ${recs[i + 1]}`);
+    }
+    out = new Array(count);
+    const { sequenceNumber, arrival, shardId } = outer;
+    for (let i = 0, j = 0; i < count; i++, j += 4) {
+      const e = recs[j + 1]!;
+      out[i] = {
+        partitionKey: pks[recs[j]!]!,
+        explicitHashKey: e >= 0 ? ehks[e] : undefined,
+        data: bytes.subarray(recs[j + 2]!, recs[j + 3]!),
+        sequenceNumber,
+        subSequenceNumber: i,
+        aggregated: true,
+        approximateArrivalTimestamp: arrival,
+        shardId,
+        outOfRange: undefined,
+      };
+    }
   }
-  const { pks, ehks, recs } = parsed;
-  const count = recs.length >>> 2;
-  if (count === 0) return new Invalid('no-records');
-  for (let i = 0; i < recs.length; i += 4) {
-    if (recs[i]! >= pks.length) return new Invalid('index-out-of-range', `partition key index ${recs[i]}`);
-    if (recs[i + 1]! >= ehks.length)
-      return new Invalid('index-out-of-range', `explicit hash key index ${recs[i + 1]}`);
-  }
-  const out: DeaggregatedRecord[] = new Array(count);
-  const { sequenceNumber, arrival, shardId } = outer;
-  for (let i = 0, j = 0; i < count; i++, j += 4) {
-    const e = recs[j + 1]!;
-    out[i] = {
-      partitionKey: pks[recs[j]!]!,
-      explicitHashKey: e >= 0 ? ehks[e] : undefined,
-      data: bytes.subarray(recs[j + 2]!, recs[j + 3]!),
-      sequenceNumber,
-      subSequenceNumber: i,
-      aggregated: true,
-      approximateArrivalTimestamp: arrival,
-      shardId,
-      outOfRange: undefined,
-    };
-  }
-  if (options.hashKeyRange) checkRange(out, recs, pks, ehks, options);
+  if (options.hashKeyRange) checkRange(out, options);
   return out;
 }
 
-function checkRange(
-  out: DeaggregatedRecord[],
-  recs: number[],
-  pks: string[],
-  ehks: string[],
-  options: DeaggregateOptions,
-): void {
+function checkRange(out: DeaggregatedRecord[], options: DeaggregateOptions): void {
   const range = options.hashKeyRange!;
   const lo = toHashKey(range.startingHashKey);
   const hi = toHashKey(range.endingHashKey);
   if (lo === undefined || hi === undefined) {
     throw new InvalidOptionError('hashKeyRange', range, 'two hash keys (bigint or decimal string)');
   }
-  const pkHash: (bigint | undefined)[] = new Array(pks.length);
-  const ehkHash: (bigint | null | undefined)[] = new Array(ehks.length);
-  for (let i = 0, j = 0; i < out.length; i++, j += 4) {
-    const e = recs[j + 1]!;
+  // hash keys by partition key / explicit hash key (tables are de-duplicated, so each is computed once)
+  const pkHash = new Map<string, bigint>();
+  const ehkHash = new Map<string, bigint | null>();
+  for (const record of out) {
+    const ehk = record.explicitHashKey;
     let key: bigint | null | undefined;
-    if (e >= 0) {
-      key = ehkHash[e];
-      if (key === undefined) key = ehkHash[e] = toHashKey(ehks[e]!) ?? null;
+    if (ehk !== undefined) {
+      key = ehkHash.get(ehk);
+      if (key === undefined) {
+        key = toHashKey(ehk) ?? null;
+        ehkHash.set(ehk, key);
+      }
     } else {
-      const p = recs[j]!;
-      key = pkHash[p];
-      if (key === undefined) key = pkHash[p] = readUInt128BE(md5(pks[p]!));
+      const pk = record.partitionKey;
+      key = pkHash.get(pk);
+      if (key === undefined) {
+        key = readUInt128BE(md5(pk));
+        pkHash.set(pk, key);
+      }
     }
     if (key === null || key < lo || key > hi) {
-      const record = out[i]!;
       record.outOfRange = true;
       options.onOutOfRange?.(record);
     }

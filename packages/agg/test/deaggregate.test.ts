@@ -11,7 +11,7 @@ import {
   MAGIC,
   MAX_HASH_KEY,
 } from '../src/index.js';
-import { protobufEncode } from './helpers.js';
+import { protobufDecode, protobufEncode } from './helpers.js';
 
 function frame(body: Uint8Array, checksum?: Uint8Array): Buffer {
   const md5 = checksum ?? createHash('md5').update(body).digest();
@@ -131,6 +131,91 @@ describe('deaggregate: invalid input', () => {
     ]);
     const out = deaggregate({ data: frame(withTag), partitionKey: 'a' }, { onInvalid: 'throw' });
     expect(out.map((r) => Buffer.from(r.data).toString())).toEqual(['v', 'w']);
+  });
+
+  it('canonical and non-canonical encodings (tags, tables after records, long varints) decode alike', () => {
+    // protobufjs as the reference decoder; the fast path takes canonical KPL messages, the protobufjs reader
+    // everything else: both must give the same user records, and the same outcome for invalid ones
+    // a varint, padded with `pad` extra zero groups (non-canonical, still valid protobuf)
+    const varint = (n: number, pad: number): number[] => {
+      const out: number[] = [];
+      while (n >= 0x80) {
+        out.push((n & 0x7f) | 0x80);
+        n >>>= 7;
+      }
+      if (pad === 0) return [...out, n];
+      out.push(n | 0x80);
+      for (let i = 1; i < pad; i++) out.push(0x80);
+      return [...out, 0];
+    };
+    fc.assert(
+      fc.property(
+        fc.array(fc.string({ minLength: 1, maxLength: 5, unit: 'grapheme' }), { minLength: 1, maxLength: 4 }),
+        fc.array(fc.bigInt({ min: 0n, max: MAX_HASH_KEY }), { maxLength: 3 }),
+        fc.array(
+          fc.record({
+            pk: fc.nat(5),
+            ehk: fc.option(fc.nat(3), { nil: undefined }),
+            data: fc.uint8Array({ maxLength: 40 }),
+            tag: fc.boolean(),
+          }),
+          { maxLength: 6 },
+        ),
+        fc.nat(6),
+        fc.boolean(),
+        (pks, ehks, recs, pad, tablesLast) => {
+          const str = (tag: number, s: string) => {
+            const b = Buffer.from(s);
+            return [tag, ...varint(b.length, 0), ...b];
+          };
+          const tables = [
+            ...pks.flatMap((k) => str(0x0a, k)),
+            ...ehks.flatMap((h) => str(0x12, h.toString())),
+          ];
+          const records = recs.flatMap((r) => {
+            const inner = [
+              0x08,
+              ...varint(r.pk, pad),
+              ...(r.ehk === undefined ? [] : [0x10, ...varint(r.ehk, 0)]),
+              0x1a,
+              ...varint(r.data.length, 0),
+              ...r.data,
+              ...(r.tag ? [0x22, 0x03, 0x0a, 0x01, 0x74] : []),
+            ];
+            return [0x1a, ...varint(inner.length, 0), ...inner];
+          });
+          const body = Buffer.from(tablesLast ? [...records, ...tables] : [...tables, ...records]);
+          const input = { data: frame(body), partitionKey: 'a', sequenceNumber: '1' };
+          const valid =
+            recs.length > 0 &&
+            recs.every((r) => r.pk < pks.length && (r.ehk === undefined || r.ehk < ehks.length));
+          if (!valid) {
+            expect(() => deaggregate(input, { onInvalid: 'throw' })).toThrow(InvalidAggregateError);
+            return;
+          }
+          const out = deaggregate(input, { onInvalid: 'throw' });
+          expect(
+            out.map((r) => [r.partitionKey, r.explicitHashKey, Buffer.from(r.data).toString('hex')]),
+          ).toEqual(
+            recs.map((r) => [
+              pks[r.pk],
+              r.ehk === undefined ? undefined : ehks[r.ehk]!.toString(),
+              Buffer.from(r.data).toString('hex'),
+            ]),
+          );
+          // and protobufjs's reflection decoder reads the same message
+          expect(protobufDecode(input.data).records.map((r) => Buffer.from(r.data).toString('hex'))).toEqual(
+            out.map((r) => Buffer.from(r.data).toString('hex')),
+          );
+          out.forEach((r, i) => {
+            expect(r.subSequenceNumber).toBe(i);
+            expect(r.aggregated).toBe(true);
+            expect(r.data.buffer).toBe(input.data.buffer);
+          });
+        },
+      ),
+      { numRuns: 1000 },
+    );
   });
 
   it('random mutations of valid aggregates never throw and always yield >= 1 record', () => {
