@@ -4,6 +4,7 @@
  *
  * @packageDocumentation
  */
+export type { CheckpointStore } from './checkpoint.js';
 export { AbortError, describeError, KinesisArchiveError, RetryExhaustedError } from './errors.js';
 export type {
   BatchItemFailure,

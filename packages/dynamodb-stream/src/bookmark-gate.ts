@@ -41,8 +41,8 @@ export class BookmarkGate implements CheckpointStore {
     return this.scanning || this.waiting.size > 0;
   }
 
-  load(): Promise<ShardState | undefined> {
-    return this.store.load();
+  async load(): Promise<ShardState | undefined> {
+    return await this.store.load();
   }
 
   async save(state: ShardState): Promise<void> {

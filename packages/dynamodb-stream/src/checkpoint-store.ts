@@ -1,15 +1,13 @@
+import type { CheckpointStore as Store } from '@kinesis-archive/core';
+import type { CheckpointConflictError } from './errors.js';
 import { cloneShardState, parseShardState, type ShardState } from './shard-state.js';
 
 /**
- * Where a consumer keeps its {@link ShardState} between runs. `load` is called once before the first poll; `save`
- * after each poll (or batch) that moved the state.
+ * Where a consumer keeps its {@link ShardState} between runs (core's `CheckpointStore`). `load` is called once
+ * before the first poll; `save` after each poll (or batch) that moved the state, and may throw
+ * {@link CheckpointConflictError} when another consumer owns the checkpoint.
  */
-export interface CheckpointStore {
-  /** The saved state, or `undefined` when none was saved yet. */
-  load(): Promise<ShardState | undefined>;
-  /** Saves the state. May throw {@link CheckpointConflictError} when another consumer owns the checkpoint. */
-  save(state: ShardState): Promise<void>;
-}
+export type CheckpointStore = Store<ShardState>;
 
 /**
  * A {@link CheckpointStore} in memory: for tests, and for consumers that restart from their own saved state.

@@ -1,3 +1,4 @@
+import type { CheckpointStore as Store } from '@kinesis-archive/core';
 import { CheckpointMismatchError } from './errors.js';
 import type { ReplayRecord } from './types.js';
 
@@ -17,13 +18,11 @@ export interface ReplayCheckpoint {
   };
 }
 
-/** Loads and saves a replay's {@link ReplayCheckpoint} (a file, a DynamoDB item, ...). */
-export interface CheckpointStore {
-  /** The saved checkpoint, or `undefined` to start from the beginning. */
-  load(): Promise<ReplayCheckpoint | undefined> | ReplayCheckpoint | undefined;
-  /** Saves a checkpoint; called as the replay advances (never concurrently) and once at the end. */
-  save(checkpoint: ReplayCheckpoint): Promise<void> | void;
-}
+/**
+ * Loads and saves a replay's {@link ReplayCheckpoint} (a file, a DynamoDB item, ...): core's `CheckpointStore`.
+ * `save` is called as the replay advances (never concurrently) and once at the end.
+ */
+export type CheckpointStore = Store<ReplayCheckpoint>;
 
 function identity(record: ReplayRecord): NonNullable<ReplayCheckpoint['last']> {
   const id: NonNullable<ReplayCheckpoint['last']> = { partitionKey: record.partitionKey };
