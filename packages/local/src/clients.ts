@@ -26,6 +26,15 @@ export interface LocalClients {
   destroy(): void;
 }
 
+/** Options of {@link createLocalClients}. */
+export interface LocalClientsOptions {
+  /**
+   * Attempts per request, the first included (the SDK's `maxAttempts`). Default 3. Use 1 behind the fault proxy
+   * to see each injected fault instead of the SDK retrying it away.
+   */
+  maxAttempts?: number;
+}
+
 /** Dummy credentials the stand-ins accept. They are not secrets and reach no AWS account. */
 export const LOCAL_CREDENTIALS: { readonly accessKeyId: string; readonly secretAccessKey: string } = {
   accessKeyId: 'local',
@@ -39,10 +48,16 @@ export const LOCAL_CREDENTIALS: { readonly accessKeyId: string; readonly secretA
  * @example
  * ```ts
  * const { kinesis } = createLocalClients({ region: 'us-east-1', kinesis: 'http://127.0.0.1:4568' });
+ * // one attempt per request, e.g. through the fault proxy:
+ * const once = createLocalClients({ region: 'us-east-1', kinesis: proxy.endpoint }, { maxAttempts: 1 });
  * ```
  */
-export function createLocalClients(endpoints: LocalAwsEndpoints): LocalClients {
-  const common = () => ({ region: endpoints.region, credentials: { ...LOCAL_CREDENTIALS }, maxAttempts: 3 });
+export function createLocalClients(
+  endpoints: LocalAwsEndpoints,
+  options: LocalClientsOptions = {},
+): LocalClients {
+  const maxAttempts = options.maxAttempts ?? 3;
+  const common = () => ({ region: endpoints.region, credentials: { ...LOCAL_CREDENTIALS }, maxAttempts });
   const cache: Partial<Record<keyof LocalClients, unknown>> = {};
   const need = (name: string, endpoint: string | undefined): string => {
     if (!endpoint) {

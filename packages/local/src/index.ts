@@ -4,7 +4,7 @@
  *
  * @packageDocumentation
  */
-export type { LocalAwsEndpoints, LocalClients } from './clients.js';
+export type { LocalAwsEndpoints, LocalClients, LocalClientsOptions } from './clients.js';
 export { createLocalClients, LOCAL_CREDENTIALS, localAwsEnv } from './clients.js';
 export { JavaNotFoundError, StandInStartError } from './errors.js';
 export type { FaultCounts } from './fault-counts.js';
@@ -15,5 +15,8 @@ export { InvalidFaultRuleError } from './fault-rules.js';
 export { LOCAL_ENDPOINTS_ENV, localAwsFromVitest } from './from-env.js';
 export { uniqueName } from './names.js';
 export { freePort } from './ports.js';
+export { seededRandom } from './prng.js';
 export type { LocalAws, StartLocalAwsOptions } from './start.js';
 export { checkJava, startLocalAws } from './start.js';
+export type { CreateStreamOptions, ShardRecords } from './streams.js';
+export { createStream, readStream } from './streams.js';
