@@ -9,7 +9,7 @@ import {
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { uniqueName } from '@kinesis-archive/local';
+import { seededRandom, uniqueName } from '@kinesis-archive/local';
 
 export async function createStreamTable(
   dynamodb: DynamoDBClient,
@@ -36,18 +36,6 @@ export async function createStreamTable(
   return { tableName, streamArn: out.TableDescription!.LatestStreamArn! };
 }
 
-/** A seeded pseudo-random generator (mulberry32), so a failing run can be replayed. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Random puts, updates and deletes over `keys` items, a few at a time (different items in parallel). */
 export async function randomWrites(
   dynamodb: DynamoDBClient,
@@ -55,7 +43,7 @@ export async function randomWrites(
   count: number,
   options: { keys?: number; seed?: number; concurrency?: number } = {},
 ): Promise<void> {
-  const random = seeded(options.seed ?? 1);
+  const random = seededRandom(options.seed ?? 1);
   const keys = options.keys ?? 150;
   const ops = Array.from({ length: count }, (_, i) => ({
     i,
