@@ -9,9 +9,9 @@
  * Run: pnpm --filter @kinesis-archive/archive bench
  */
 import { randomBytes } from 'node:crypto';
-import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { encodeSequenceKey } from '@kinesis-archive/core';
-import { LOCAL_CREDENTIALS, startLocalAws, uniqueName } from '@kinesis-archive/local';
+import { createLocalClients, seededRandom, startLocalAws, uniqueName } from '@kinesis-archive/local';
 import {
   type ArchiveMode,
   ArchiveReader,
@@ -58,19 +58,8 @@ function zipfSampler(n: number, s: number, random: () => number): () => number {
   };
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 function makeRecords(): Rec[] {
-  const next = zipfSampler(KEYS, 1, mulberry32(20260101));
+  const next = zipfSampler(KEYS, 1, seededRandom(20260101));
   const base = 49_600_000_000_000_000_000_000_000_000_000_000_000_000_000_000_000_000_000n;
   return Array.from({ length: RECORDS }, (_, i) => ({
     partitionKey: `key-${next()}`,
@@ -86,12 +75,7 @@ function countingClient(
   region: string,
 ): { client: DynamoDBClient; counts: Map<string, number> } {
   // maxAttempts 1: every request the writer makes is counted once (the writer does its own retries).
-  const client = new DynamoDBClient({
-    region,
-    endpoint,
-    credentials: { ...LOCAL_CREDENTIALS },
-    maxAttempts: 1,
-  });
+  const client = createLocalClients({ region, dynamodb: endpoint }, { maxAttempts: 1 }).dynamodb;
   const counts = new Map<string, number>();
   client.middlewareStack.add(
     (next, context) => async (args) => {

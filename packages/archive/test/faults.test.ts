@@ -1,5 +1,4 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { LOCAL_CREDENTIALS, startFaultProxy } from '@kinesis-archive/local';
+import { createLocalClients, startFaultProxy } from '@kinesis-archive/local';
 import { localAws } from '@kinesis-archive/local/vitest';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type ArchiveMode, ArchiveReader, ArchiveWriter } from '../src/index.js';
@@ -12,15 +11,13 @@ afterAll(() => clients.destroy());
 async function throughProxy(rules: Parameters<typeof startFaultProxy>[0]['rules'], seed = 7) {
   const proxy = await startFaultProxy({ target: endpoints.dynamodb!, seed, rules });
   // maxAttempts 1: the SDK does not retry on its own, so the writer's retries are what is tested.
-  const proxied = new DynamoDBClient({
-    region: endpoints.region,
-    endpoint: proxy.endpoint,
-    credentials: { ...LOCAL_CREDENTIALS },
-    maxAttempts: 1,
-  });
+  const proxied = createLocalClients(
+    { region: endpoints.region, dynamodb: proxy.endpoint },
+    { maxAttempts: 1 },
+  );
   return {
     proxy,
-    dynamodb: proxied,
+    dynamodb: proxied.dynamodb,
     async close() {
       proxied.destroy();
       await proxy.stop();

@@ -1,12 +1,6 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  AddTagsToStreamCommand,
-  CreateStreamCommand,
-  DescribeStreamSummaryCommand,
-} from '@aws-sdk/client-kinesis';
 import { aggregate } from '@kinesis-archive/agg';
 import type { KinesisEventRecord, KinesisStreamEvent } from '@kinesis-archive/core';
-import { LOCAL_CREDENTIALS, startFaultProxy, uniqueName } from '@kinesis-archive/local';
+import { createLocalClients, createStream, startFaultProxy, uniqueName } from '@kinesis-archive/local';
 import { localAws } from '@kinesis-archive/local/vitest';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
@@ -45,15 +39,13 @@ describe('createArchiveHandler', () => {
       seed: 42,
       rules: [{ operation: 'PutItem', fault: 'internal', probability: 0.5 }],
     });
-    const proxied = new DynamoDBClient({
-      region: endpoints.region,
-      endpoint: proxy.endpoint,
-      credentials: { ...LOCAL_CREDENTIALS },
-      maxAttempts: 1,
-    });
+    const proxied = createLocalClients(
+      { region: endpoints.region, dynamodb: proxy.endpoint },
+      { maxAttempts: 1 },
+    );
     try {
       const handler = createArchiveHandler({
-        dynamodb: proxied,
+        dynamodb: proxied.dynamodb,
         mode: 'LATEST',
         tableName,
         retry: { maxAttempts: 1 },
@@ -143,22 +135,9 @@ describe('createArchiveHandler', () => {
   it('takes mode and TTL from the stream tags', async () => {
     const kinesis = clients.kinesis;
     const stream = uniqueName('tagged');
-    await kinesis.send(new CreateStreamCommand({ StreamName: stream, ShardCount: 1 }));
-    for (let i = 0; i < 50; i++) {
-      const s = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: stream }));
-      if (s.StreamDescriptionSummary?.StreamStatus === 'ACTIVE') break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    await kinesis.send(
-      new AddTagsToStreamCommand({
-        StreamName: stream,
-        Tags: { StreamArchiveMode: 'latest', ArchiveTTL: 'expireSeconds=120' },
-      }),
-    );
-    const { StreamDescriptionSummary } = await kinesis.send(
-      new DescribeStreamSummaryCommand({ StreamName: stream }),
-    );
-    const arn = StreamDescriptionSummary!.StreamARN!;
+    const arn = await createStream(kinesis, stream, {
+      tags: { StreamArchiveMode: 'latest', ArchiveTTL: 'expireSeconds=120' },
+    });
     expect(streamNameOfArn(arn)).toBe(stream);
     const tableName = archiveTableName(stream, 'LATEST');
     await createArchiveTable(dynamodb, { tableName, mode: 'LATEST' });

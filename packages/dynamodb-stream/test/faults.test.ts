@@ -1,5 +1,4 @@
-import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
-import { LOCAL_CREDENTIALS, startFaultProxy } from '@kinesis-archive/local';
+import { createLocalClients, startFaultProxy } from '@kinesis-archive/local';
 import { localAws } from '@kinesis-archive/local/vitest';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DynamoDBStream } from '../src/index.js';
@@ -62,15 +61,13 @@ describe('through the fault proxy', () => {
       ],
     });
     // No SDK retries: every fault reaches the consumer.
-    const client = new DynamoDBStreamsClient({
-      region: endpoints.region,
-      endpoint: proxy.endpoint,
-      credentials: LOCAL_CREDENTIALS,
-      maxAttempts: 1,
-    });
+    const proxied = createLocalClients(
+      { region: endpoints.region, dynamodb: proxy.endpoint },
+      { maxAttempts: 1 },
+    );
     try {
       const stream = new DynamoDBStream({
-        client,
+        client: proxied.dynamodbStreams,
         streamArn,
         limit: 50,
         retry: { baseDelayMs: 5, maxDelayMs: 50 },
@@ -86,7 +83,7 @@ describe('through the fault proxy', () => {
       expect(counts.byOperation.GetShardIterator?.forwarded ?? 0).toBeGreaterThan(1);
       expect(errors).toEqual([]);
     } finally {
-      client.destroy();
+      proxied.destroy();
       await proxy.stop();
     }
   });

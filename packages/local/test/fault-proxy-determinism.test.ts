@@ -1,10 +1,10 @@
 import { CreateStreamCommand, ListStreamsCommand, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { describe, expect, it } from 'vitest';
+import { createLocalClients } from '../src/clients.js';
 import { startFaultProxy } from '../src/fault-proxy.js';
 import type { FaultRule } from '../src/fault-rules.js';
 import { uniqueName } from '../src/names.js';
 import { localAws } from '../src/vitest-setup.js';
-import { singleAttemptClients } from './helpers.js';
 
 const { endpoints } = localAws();
 
@@ -17,7 +17,10 @@ const rules: FaultRule[] = [
 /** Runs the same requests one after the other and records what each one saw. */
 async function run(seed: number) {
   const proxy = await startFaultProxy({ target: endpoints.kinesis ?? '', seed, rules });
-  const { kinesis, destroy } = singleAttemptClients(proxy.endpoint);
+  const { kinesis, destroy } = createLocalClients(
+    { region: endpoints.region, kinesis: proxy.endpoint, dynamodb: proxy.endpoint },
+    { maxAttempts: 1 },
+  );
   try {
     const outcomes: string[] = [];
     for (let i = 0; i < 25; i++) {

@@ -2,11 +2,12 @@ import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { GetRecordsCommand as GetStreamRecordsCommand } from '@aws-sdk/client-dynamodb-streams';
 import { CreateStreamCommand, ListStreamsCommand, PutRecordCommand } from '@aws-sdk/client-kinesis';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createLocalClients } from '../src/clients.js';
 import { type FaultProxy, InvalidProxyTargetError, startFaultProxy } from '../src/fault-proxy.js';
 import { InvalidFaultRuleError } from '../src/fault-rules.js';
 import { uniqueName } from '../src/names.js';
 import { localAws } from '../src/vitest-setup.js';
-import { rejectionOf, singleAttemptClients } from './helpers.js';
+import { rejectionOf } from './helpers.js';
 
 const { endpoints } = localAws();
 const cleanups: (() => unknown)[] = [];
@@ -16,7 +17,10 @@ afterEach(async () => {
 
 async function proxyTo(target: string | undefined, rules: Parameters<typeof startFaultProxy>[0]['rules']) {
   const proxy: FaultProxy = await startFaultProxy({ target: target ?? '', seed: 1, rules });
-  const clients = singleAttemptClients(proxy.endpoint);
+  const clients = createLocalClients(
+    { region: endpoints.region, kinesis: proxy.endpoint, dynamodb: proxy.endpoint },
+    { maxAttempts: 1 },
+  );
   cleanups.push(
     () => proxy.stop(),
     () => clients.destroy(),
@@ -158,7 +162,10 @@ describe('fault proxy: errors, drops and latency', () => {
       target: endpoints.kinesis ?? '',
       rules: [{ fault: 'latency', probability: 1, latencyMs: 30_000 }],
     });
-    const clients = singleAttemptClients(proxy.endpoint);
+    const clients = createLocalClients(
+      { region: endpoints.region, kinesis: proxy.endpoint, dynamodb: proxy.endpoint },
+      { maxAttempts: 1 },
+    );
     cleanups.push(() => clients.destroy());
     const pending = rejectionOf(clients.kinesis.send(new ListStreamsCommand({})));
     await new Promise((r) => setTimeout(r, 200));

@@ -14,11 +14,12 @@ import {
   type PutRecordsResultEntry,
 } from '@aws-sdk/client-kinesis';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createLocalClients } from '../src/clients.js';
 import { startFaultProxy } from '../src/fault-proxy.js';
 import type { FaultRule } from '../src/fault-rules.js';
 import { uniqueName } from '../src/names.js';
 import { localAws } from '../src/vitest-setup.js';
-import { rejectionOf, singleAttemptClients } from './helpers.js';
+import { rejectionOf } from './helpers.js';
 
 const { endpoints, clients } = localAws();
 const cleanups: (() => unknown)[] = [];
@@ -28,7 +29,10 @@ afterEach(async () => {
 
 async function proxyTo(target: string | undefined, rules: FaultRule[], seed = 3) {
   const proxy = await startFaultProxy({ target: target ?? '', seed, rules });
-  const through = singleAttemptClients(proxy.endpoint);
+  const through = createLocalClients(
+    { region: endpoints.region, kinesis: proxy.endpoint, dynamodb: proxy.endpoint },
+    { maxAttempts: 1 },
+  );
   cleanups.push(
     () => proxy.stop(),
     () => through.destroy(),

@@ -2,11 +2,6 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
-import { KinesisClient } from '@aws-sdk/client-kinesis';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { LOCAL_CREDENTIALS } from '../src/clients.js';
 
 /** The package folder. */
 export const packageDir = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -93,35 +88,6 @@ export function exited(child: ChildProcess): Promise<{ code: number | null; sign
     return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
   }
   return new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-}
-
-const common = (endpoint: string) => ({
-  region: 'us-east-1',
-  endpoint,
-  credentials: { ...LOCAL_CREDENTIALS },
-  maxAttempts: 1,
-});
-
-/** SDK clients with one attempt (no SDK retries), for seeing each injected fault. */
-export function singleAttemptClients(endpoint: string): {
-  kinesis: KinesisClient;
-  dynamodb: DynamoDBClient;
-  dynamodbStreams: DynamoDBStreamsClient;
-  destroy(): void;
-} {
-  const kinesis = new KinesisClient({ ...common(endpoint), requestHandler: new NodeHttpHandler() });
-  const dynamodb = new DynamoDBClient(common(endpoint));
-  const dynamodbStreams = new DynamoDBStreamsClient(common(endpoint));
-  return {
-    kinesis,
-    dynamodb,
-    dynamodbStreams,
-    destroy() {
-      kinesis.destroy();
-      dynamodb.destroy();
-      dynamodbStreams.destroy();
-    },
-  };
 }
 
 /** The error a promise rejects with (fails the test when it resolves). */
