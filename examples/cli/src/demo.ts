@@ -8,7 +8,6 @@
  * @module
  */
 import { pathToFileURL } from 'node:url';
-import { CreateStreamCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import {
   type ArchivedRecord,
   type ArchiveMode,
@@ -19,7 +18,7 @@ import {
 import { describeError } from '@kinesis-archive/core';
 import { createHandler } from '@kinesis-archive/example-lambda-archiver';
 import { createProducer } from '@kinesis-archive/example-lambda-producer';
-import { type LocalAws, startLocalAws } from '@kinesis-archive/local';
+import { createStream, type LocalAws, startLocalAws } from '@kinesis-archive/local';
 import { replay } from '@kinesis-archive/replay';
 import { duration, type Output, processOutput, recordLine, table, textOf } from './cli/output.js';
 import { ProgressBar } from './cli/progress.js';
@@ -49,10 +48,6 @@ export interface DemoResult {
   checks: Check[];
   timings: StepTiming[];
   elapsedMs: number;
-}
-
-async function createStream(kinesis: KinesisClient, name: string, shards: number) {
-  await kinesis.send(new CreateStreamCommand({ StreamName: name, ShardCount: shards }));
 }
 
 /** The whole archive, read in 4 parallel-scan segments. */
@@ -85,7 +80,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     const { kinesis, dynamodb } = aws.clients;
     const source = 'demo-events';
     await steps.run(`create the ${shardCount}-shard stream and the ALL / LATEST tables`, async () => {
-      await createStream(kinesis, source, shardCount);
+      await createStream(kinesis, source, { shards: shardCount });
       for (const mode of ['ALL', 'LATEST'] as const) {
         await createArchiveTable(dynamodb, { tableName: archiveTableName(source, mode), mode });
       }
@@ -204,7 +199,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     const replayed = await steps.run(
       'replay the LATEST archive into a new stream (aggregated, ordered)',
       async () => {
-        await createStream(kinesis, target, shardCount);
+        await createStream(kinesis, target, { shards: shardCount });
         const bar = new ProgressBar(output, 'replay');
         const result = await replay({
           source: latestReader,

@@ -2,10 +2,10 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { PutItemCommand, UpdateTableCommand } from '@aws-sdk/client-dynamodb';
 import { createArchiveTable } from '@kinesis-archive/archive';
-import { uniqueName } from '@kinesis-archive/local';
+import { createStream, uniqueName } from '@kinesis-archive/local';
 import { localAws } from '@kinesis-archive/local/vitest';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createStream, putRecords } from './helpers.js';
+import { putRecords } from './helpers.js';
 
 const { clients, endpoints } = localAws();
 afterAll(() => clients.destroy());
@@ -101,7 +101,7 @@ describe('kinesis-archive', () => {
 
   it('create-table, archive, query, scan and replay a stream end to end', async () => {
     const stream = uniqueName('cli');
-    await createStream(clients.kinesis, stream, 2);
+    await createStream(clients.kinesis, stream, { shards: 2 });
     await putRecords(clients.kinesis, stream, 300, { keys: 10 });
 
     const created = await cli(['create-table', '--stream', stream, '--mode', 'ALL', '--json', ...connection]);
@@ -166,7 +166,7 @@ describe('kinesis-archive', () => {
     expect(limited.stdout.trim().split('\n')).toHaveLength(7);
 
     const target = uniqueName('cli-replay');
-    await createStream(clients.kinesis, target, 1);
+    await createStream(clients.kinesis, target, { shards: 1 });
     const dry = await cli([
       'replay',
       '--table',
@@ -202,7 +202,7 @@ describe('kinesis-archive', () => {
 
   it('archive --from latest skips what is already in the stream', async () => {
     const stream = uniqueName('cli-latest');
-    await createStream(clients.kinesis, stream, 1);
+    await createStream(clients.kinesis, stream, { shards: 1 });
     await putRecords(clients.kinesis, stream, 20);
     const run = await cli([
       'archive',

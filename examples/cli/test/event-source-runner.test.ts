@@ -1,6 +1,6 @@
 import { ListShardsCommand, SplitShardCommand } from '@aws-sdk/client-kinesis';
 import { type KinesisStreamEvent, shardIdOfEvent } from '@kinesis-archive/core';
-import { uniqueName } from '@kinesis-archive/local';
+import { createStream, uniqueName } from '@kinesis-archive/local';
 import { localAws } from '@kinesis-archive/local/vitest';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
@@ -9,7 +9,7 @@ import {
   runKinesisEventSource,
   StreamNotFoundError,
 } from '../src/index.js';
-import { createStream, putRecords } from './helpers.js';
+import { putRecords } from './helpers.js';
 
 const { clients } = localAws();
 afterAll(() => clients.destroy());
@@ -22,7 +22,7 @@ function data(record: KinesisStreamEvent['Records'][number]): string {
 describe('runKinesisEventSource', () => {
   it('delivers every record at least once, in shard order, with no gaps, honouring batchItemFailures', async () => {
     const streamName = uniqueName('runner');
-    await createStream(kinesis, streamName, 2);
+    await createStream(kinesis, streamName, { shards: 2 });
     const written = await putRecords(kinesis, streamName, 600);
     const delivered = new Map<string, string[]>(); // every delivery, in order
     const completed = new Map<string, string[]>(); // records the handler acknowledged, in order
@@ -73,7 +73,7 @@ describe('runKinesisEventSource', () => {
 
   it('treats an unknown or empty itemIdentifier as a failure of the whole batch', async () => {
     const streamName = uniqueName('runner-malformed');
-    await createStream(kinesis, streamName, 1);
+    await createStream(kinesis, streamName, { shards: 1 });
     await putRecords(kinesis, streamName, 10);
     const firsts: string[] = [];
     const responses = [
@@ -99,7 +99,7 @@ describe('runKinesisEventSource', () => {
 
   it('builds real Lambda-shaped events', async () => {
     const streamName = uniqueName('runner-shape');
-    await createStream(kinesis, streamName, 1);
+    await createStream(kinesis, streamName, { shards: 1 });
     await putRecords(kinesis, streamName, 3);
     const events: KinesisStreamEvent[] = [];
     await runKinesisEventSource({
@@ -119,7 +119,7 @@ describe('runKinesisEventSource', () => {
 
   it('reads a parent shard to its end before its children', async () => {
     const streamName = uniqueName('runner-split');
-    await createStream(kinesis, streamName, 1);
+    await createStream(kinesis, streamName, { shards: 1 });
     await putRecords(kinesis, streamName, 100, { keys: 5 });
     await kinesis.send(
       new SplitShardCommand({
@@ -154,7 +154,7 @@ describe('runKinesisEventSource', () => {
 
   it('starts at a timestamp or at the tip', async () => {
     const streamName = uniqueName('runner-start');
-    await createStream(kinesis, streamName, 1);
+    await createStream(kinesis, streamName, { shards: 1 });
     await putRecords(kinesis, streamName, 20);
     await new Promise((r) => setTimeout(r, 1_100));
     const after = new Date();
@@ -181,7 +181,7 @@ describe('runKinesisEventSource', () => {
 
   it('stops after maxRetries with the checkpoint before the failing batch, or skips it when asked', async () => {
     const streamName = uniqueName('runner-exhaust');
-    await createStream(kinesis, streamName, 1);
+    await createStream(kinesis, streamName, { shards: 1 });
     const written = await putRecords(kinesis, streamName, 30);
     const seqs = written.get('shardId-000000000000')!;
     const handler = (event: KinesisStreamEvent) => {
@@ -247,7 +247,7 @@ describe('runKinesisEventSource', () => {
 
   it('stops cleanly when the signal aborts', async () => {
     const streamName = uniqueName('runner-abort');
-    await createStream(kinesis, streamName, 1);
+    await createStream(kinesis, streamName, { shards: 1 });
     await putRecords(kinesis, streamName, 5);
     const controller = new AbortController();
     let records = 0;

@@ -1,16 +1,4 @@
-import {
-  CreateStreamCommand,
-  type KinesisClient,
-  ListShardsCommand,
-  PutRecordsCommand,
-} from '@aws-sdk/client-kinesis';
-
-/** Creates a stream with `shards` shards and returns its shard ids. */
-export async function createStream(kinesis: KinesisClient, name: string, shards: number): Promise<string[]> {
-  await kinesis.send(new CreateStreamCommand({ StreamName: name, ShardCount: shards }));
-  const out = await kinesis.send(new ListShardsCommand({ StreamName: name }));
-  return (out.Shards ?? []).map((s) => s.ShardId ?? '');
-}
+import { type KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 
 /** Puts `count` records `key-<i % keys>` / `record-<offset + i>`; returns their sequence numbers by shard. */
 export async function putRecords(

@@ -1,11 +1,10 @@
 import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { ArchiveReader, archiveTableName, createArchiveTable } from '@kinesis-archive/archive';
 import { type KinesisStreamEvent, toKinesisEventRecord } from '@kinesis-archive/core';
-import { uniqueName } from '@kinesis-archive/local';
+import { createStream, readStream, uniqueName } from '@kinesis-archive/local';
 import { localAws } from '@kinesis-archive/local/vitest';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createHandler } from '../src/handler.js';
-import { createStream, readStream } from './kinesis.js';
 
 const { clients } = localAws();
 afterAll(() => clients.destroy());
@@ -22,7 +21,7 @@ interface Sent {
  */
 async function streamWithRecords(count: number, keys: number, tags?: Record<string, string>) {
   const streamName = uniqueName('archiver');
-  const arn = await createStream(clients.kinesis, streamName, 2, tags);
+  const arn = await createStream(clients.kinesis, streamName, { shards: 2, tags });
   const sent: Sent[] = [];
   for (let i = 0; i < count; i++) {
     const data = new Uint8Array(64).map((_, j) => (i + j) % 256);

@@ -1,10 +1,9 @@
 import { deaggregate, hashKeyOf, ShardMap } from '@kinesis-archive/agg';
-import { uniqueName } from '@kinesis-archive/local';
+import { createStream, readStream, uniqueName } from '@kinesis-archive/local';
 import { localAws } from '@kinesis-archive/local/vitest';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ProducerEvent } from '../src/input.js';
 import { createProducer } from '../src/producer.js';
-import { createStream, readStream } from './kinesis.js';
 
 const { clients } = localAws();
 afterAll(() => clients.destroy());
@@ -31,7 +30,7 @@ async function readBack(streamName: string) {
 describe('createProducer', () => {
   it('puts N events that read back deaggregated exactly, in order per key, each on its key shard', async () => {
     const streamName = uniqueName('producer');
-    await createStream(clients.kinesis, streamName, 3);
+    await createStream(clients.kinesis, streamName, { shards: 3 });
     const events: ProducerEvent[] = [];
     for (let i = 0; i < 2_000; i++) {
       // Strings, JSON objects and multi-byte text.
@@ -56,7 +55,7 @@ describe('createProducer', () => {
 
   it('reports events it cannot send by key and sends the rest', async () => {
     const streamName = uniqueName('producer');
-    await createStream(clients.kinesis, streamName, 1);
+    await createStream(clients.kinesis, streamName, { shards: 1 });
     const producer = createProducer({ kinesis: clients.kinesis, streamName, maxBytes: 4_096 });
     const tooLong = 'k'.repeat(257);
     const result = await producer.send([
@@ -82,7 +81,7 @@ describe('createProducer', () => {
 
   it('reuses the shard map across calls', async () => {
     const streamName = uniqueName('producer');
-    await createStream(clients.kinesis, streamName, 2);
+    await createStream(clients.kinesis, streamName, { shards: 2 });
     const producer = createProducer({ kinesis: clients.kinesis, streamName });
     const first = await producer.send([{ key: 'k', payload: '1' }]);
     const second = await producer.send([{ key: 'k', payload: '2' }]);

@@ -1,10 +1,5 @@
-import {
-  AddTagsToStreamCommand,
-  CreateStreamCommand,
-  DescribeStreamSummaryCommand,
-  RemoveTagsFromStreamCommand,
-} from '@aws-sdk/client-kinesis';
-import { uniqueName } from '@kinesis-archive/local';
+import { AddTagsToStreamCommand, RemoveTagsFromStreamCommand } from '@aws-sdk/client-kinesis';
+import { createStream, uniqueName } from '@kinesis-archive/local';
 import { localAws } from '@kinesis-archive/local/vitest';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
@@ -20,16 +15,8 @@ afterAll(() => clients.destroy());
 
 async function taggedStream(tags: Record<string, string>): Promise<{ name: string; arn: string }> {
   const name = uniqueName('tags');
-  await kinesis.send(new CreateStreamCommand({ StreamName: name, ShardCount: 1 }));
-  for (let i = 0; i < 50; i++) {
-    const out = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: name }));
-    if (out.StreamDescriptionSummary?.StreamStatus === 'ACTIVE') break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  if (Object.keys(tags).length > 0)
-    await kinesis.send(new AddTagsToStreamCommand({ StreamName: name, Tags: tags }));
-  const summary = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: name }));
-  return { name, arn: summary.StreamDescriptionSummary!.StreamARN! };
+  const arn = await createStream(kinesis, name, { tags });
+  return { name, arn };
 }
 
 describe('parseArchiveTags', () => {

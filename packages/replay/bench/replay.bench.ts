@@ -3,8 +3,8 @@
  * archiver did) vs a bare PutRecords loop (the stand-in's capacity), and with `aggregate: true`.
  * 20,000 records of 1 KiB over 2,000 keys; a fresh 4-shard stream per variant. Run: `pnpm bench`.
  */
-import { CreateStreamCommand, PutRecordCommand, PutRecordsCommand } from '@aws-sdk/client-kinesis';
-import { startLocalAws, uniqueName } from '@kinesis-archive/local';
+import { PutRecordCommand, PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import { createStream, startLocalAws, uniqueName } from '@kinesis-archive/local';
 import { type ReplayRecord, replay } from '../src/index.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -32,7 +32,7 @@ async function main(): Promise<void> {
   const kinesis = aws.clients.kinesis;
   const fresh = async () => {
     const name = uniqueName('bench');
-    await kinesis.send(new CreateStreamCommand({ StreamName: name, ShardCount: SHARDS }));
+    await createStream(kinesis, name, { shards: SHARDS });
     return name;
   };
   const data = records(TOTAL);

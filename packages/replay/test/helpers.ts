@@ -1,19 +1,17 @@
-import {
-  CreateStreamCommand,
-  GetRecordsCommand,
-  GetShardIteratorCommand,
-  type KinesisClient,
-  ListShardsCommand,
-} from '@aws-sdk/client-kinesis';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { deaggregate } from '@kinesis-archive/agg';
-import { uniqueName } from '@kinesis-archive/local';
+import {
+  createStream as createLocalStream,
+  readStream as readLocalStream,
+  uniqueName,
+} from '@kinesis-archive/local';
 import { expect } from 'vitest';
 import type { ReplayRecord } from '../src/index.js';
 
-/** Creates a fresh stream (kinesis-mock makes it ACTIVE at once) and returns its name. */
+/** Creates a fresh, uniquely named ACTIVE stream and returns its name. */
 export async function createStream(kinesis: KinesisClient, shards = 2): Promise<string> {
   const name = uniqueName('replay');
-  await kinesis.send(new CreateStreamCommand({ StreamName: name, ShardCount: shards }));
+  await createLocalStream(kinesis, name, { shards });
   return name;
 }
 
@@ -28,37 +26,17 @@ export interface ReadBack {
 
 /** Reads every shard from TRIM_HORIZON and deaggregates; records of each shard in stream order. */
 export async function readStream(kinesis: KinesisClient, streamName: string): Promise<ReadBack[]> {
-  const { Shards = [] } = await kinesis.send(new ListShardsCommand({ StreamName: streamName }));
-  const out: ReadBack[] = [];
-  for (const shard of Shards) {
-    const shardId = shard.ShardId!;
-    let iterator = (
-      await kinesis.send(
-        new GetShardIteratorCommand({
-          StreamName: streamName,
-          ShardId: shardId,
-          ShardIteratorType: 'TRIM_HORIZON',
-        }),
-      )
-    ).ShardIterator;
-    while (iterator) {
-      const page = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 10_000 }));
-      for (const r of page.Records ?? []) {
-        for (const u of deaggregate(r, { onInvalid: 'passthrough' })) {
-          out.push({
-            partitionKey: u.partitionKey,
-            explicitHashKey: u.explicitHashKey,
-            data: Buffer.from(u.data),
-            shardId,
-            aggregated: u.aggregated,
-          });
-        }
-      }
-      if (!page.Records?.length) break;
-      iterator = page.NextShardIterator;
-    }
-  }
-  return out;
+  return (await readLocalStream(kinesis, streamName)).flatMap(({ shardId, records }) =>
+    records.flatMap((r) =>
+      deaggregate(r, { onInvalid: 'passthrough' }).map((u) => ({
+        partitionKey: u.partitionKey,
+        explicitHashKey: u.explicitHashKey,
+        data: Buffer.from(u.data),
+        shardId,
+        aggregated: u.aggregated,
+      })),
+    ),
+  );
 }
 
 /** Groups payloads (hex) by partition key, in order. */

@@ -1,4 +1,4 @@
-import { GetRecordsCommand, GetShardIteratorCommand } from '@aws-sdk/client-kinesis';
+import { readStream } from '@kinesis-archive/local';
 import { localAws } from '@kinesis-archive/local/vitest';
 import { afterAll, describe, expect, it } from 'vitest';
 import { replay, ShardRateLimiter } from '../src/index.js';
@@ -59,15 +59,8 @@ describe('replay rate limit', () => {
     // 50 go at once (a full bucket), the other 150 at 50/s: at least 3 s.
     expect(elapsed).toBeGreaterThanOrEqual(2_900);
     // Measured on the stream: the arrival timestamps of the records after the first second.
-    const { ShardIterator } = await kinesis.send(
-      new GetShardIteratorCommand({
-        StreamName: streamName,
-        ShardId: 'shardId-000000000000',
-        ShardIteratorType: 'TRIM_HORIZON',
-      }),
-    );
-    const page = await kinesis.send(new GetRecordsCommand({ ShardIterator }));
-    const times = (page.Records ?? []).map((r) => r.ApproximateArrivalTimestamp!.getTime());
+    const [shard] = await readStream(kinesis, streamName);
+    const times = (shard?.records ?? []).map((r) => r.ApproximateArrivalTimestamp!.getTime());
     expect(times).toHaveLength(200);
     const first = times[0]!;
     const late = times.filter((t) => t >= first + 1_000);
