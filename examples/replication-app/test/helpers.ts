@@ -6,14 +6,12 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import {
   type _Record,
-  type AttributeValue,
   DescribeStreamCommand,
   type DynamoDBStreamsClient,
   GetRecordsCommand,
   GetShardIteratorCommand,
 } from '@aws-sdk/client-dynamodb-streams';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { DynamoDBStreamEventRecord, LambdaAttributeValue } from '@kinesis-archive/dynamodb-stream';
 
 /** Creates a table with key `pk` (S) + `sk` (S), optionally with a NEW_AND_OLD_IMAGES stream; returns its stream ARN. */
 export async function createTable(
@@ -79,33 +77,4 @@ export async function readStream(streams: DynamoDBStreamsClient, streamArn: stri
     }
   }
   return records;
-}
-
-function toLambdaValue(value: AttributeValue): LambdaAttributeValue {
-  if (value.B) return { B: Buffer.from(value.B).toString('base64') };
-  if (value.BS) return { BS: value.BS.map((b) => Buffer.from(b).toString('base64')) };
-  if (value.L) return { L: value.L.map(toLambdaValue) };
-  if (value.M) return { M: toLambdaImage(value.M) };
-  return value as LambdaAttributeValue;
-}
-
-function toLambdaImage(image: Record<string, AttributeValue>): Record<string, LambdaAttributeValue> {
-  return Object.fromEntries(Object.entries(image).map(([name, value]) => [name, toLambdaValue(value)]));
-}
-
-/** The record as Lambda's DynamoDB Streams event source delivers it (JSON: binaries in base64). */
-export function toLambdaRecord(record: _Record, eventSourceARN: string): DynamoDBStreamEventRecord {
-  const data = record.dynamodb ?? {};
-  return {
-    eventID: record.eventID,
-    eventName: record.eventName as string | undefined,
-    eventSourceARN,
-    dynamodb: {
-      SequenceNumber: data.SequenceNumber,
-      StreamViewType: data.StreamViewType,
-      ...(data.Keys ? { Keys: toLambdaImage(data.Keys) } : {}),
-      ...(data.NewImage ? { NewImage: toLambdaImage(data.NewImage) } : {}),
-      ...(data.OldImage ? { OldImage: toLambdaImage(data.OldImage) } : {}),
-    },
-  };
 }

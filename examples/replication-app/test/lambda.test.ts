@@ -1,10 +1,10 @@
 import { DeleteItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { RecordDecodeError } from '@kinesis-archive/dynamodb-stream';
+import { RecordDecodeError, toDynamoDBStreamEventRecord } from '@kinesis-archive/dynamodb-stream';
 import { uniqueName } from '@kinesis-archive/local';
 import { localAws } from '@kinesis-archive/local/vitest';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createReplicationHandler, UnapplicableChangeError } from '../src/lambda.js';
-import { createTable, readStream, scanAll, toLambdaRecord } from './helpers.js';
+import { createTable, readStream, scanAll } from './helpers.js';
 
 const { clients } = localAws();
 const failures: unknown[] = [];
@@ -44,7 +44,7 @@ async function sourceWithChanges() {
     new DeleteItemCommand({ TableName: source, Key: { pk: { S: 'k2' }, sk: { S: 's2' } } }),
   );
   const records = (await readStream(clients.dynamodbStreams, streamArn)).map((r) =>
-    toLambdaRecord(r, streamArn),
+    toDynamoDBStreamEventRecord(r, { eventSourceARN: streamArn }),
   );
   return { source, records };
 }

@@ -2,7 +2,8 @@
  * `@kinesis-archive/dynamodb-stream`: a DynamoDB Streams consumer that never loses or reorders a change. Event
  * emitter and async iterator of batches, shard state of sequence numbers, parents drained before children,
  * checkpoints (in memory or in DynamoDB, with conflict detection), a table replica helper (resumable from a
- * checkpoint) and Lambda DynamoDB Streams event types with {@link fromLambdaRecord}.
+ * checkpoint) and Lambda DynamoDB Streams event types with {@link fromLambdaRecord} and its inverse, the test-event factory
+ * {@link toDynamoDBStreamEventRecord}.
  *
  * @packageDocumentation
  */
@@ -28,6 +29,8 @@ export type {
   LambdaAttributeValue,
 } from './lambda.js';
 export { fromLambdaRecord } from './lambda.js';
+export type { DynamoDBEventSourceInfo } from './lambda-event.js';
+export { toDynamoDBStreamEventRecord } from './lambda-event.js';
 export type { DataLossInfo } from './reader.js';
 export type { ChangeIdentity, ChangeRecord, ChangeType, Image, UnmarshallSetting } from './records.js';
 export type { ReplicaChange, ReplicaStart, TableReplicaOptions } from './replica.js';

@@ -1,5 +1,5 @@
 import { PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import type { _Record, AttributeValue } from '@aws-sdk/client-dynamodb-streams';
+import type { _Record } from '@aws-sdk/client-dynamodb-streams';
 import { localAws } from '@kinesis-archive/local/vitest';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
@@ -9,49 +9,12 @@ import {
   fromLambdaRecord,
   type LambdaAttributeValue,
   RecordDecodeError,
+  toDynamoDBStreamEventRecord,
 } from '../src/index.js';
 import { createStreamTable } from './tables.js';
 
 const { clients } = localAws();
 afterAll(() => clients.destroy());
-
-function lambdaValue(value: AttributeValue): LambdaAttributeValue {
-  if (value.B) return { B: Buffer.from(value.B).toString('base64') };
-  if (value.BS) return { BS: value.BS.map((b) => Buffer.from(b).toString('base64')) };
-  if (value.L) return { L: value.L.map(lambdaValue) };
-  if (value.M) return { M: lambdaImage(value.M) };
-  return value as LambdaAttributeValue;
-}
-
-function lambdaImage(image: Record<string, AttributeValue>): Record<string, LambdaAttributeValue> {
-  return Object.fromEntries(Object.entries(image).map(([name, value]) => [name, lambdaValue(value)]));
-}
-
-/** The record as Lambda's event source mapping delivers it (JSON: base64 binaries, epoch seconds). */
-function asLambda(record: _Record, eventSourceARN: string): DynamoDBStreamEventRecord {
-  const data = record.dynamodb ?? {};
-  return JSON.parse(
-    JSON.stringify({
-      eventID: record.eventID,
-      eventName: record.eventName,
-      eventVersion: record.eventVersion,
-      eventSource: record.eventSource,
-      awsRegion: record.awsRegion,
-      eventSourceARN,
-      dynamodb: {
-        ApproximateCreationDateTime: data.ApproximateCreationDateTime
-          ? data.ApproximateCreationDateTime.getTime() / 1000
-          : undefined,
-        Keys: data.Keys && lambdaImage(data.Keys),
-        NewImage: data.NewImage && lambdaImage(data.NewImage),
-        OldImage: data.OldImage && lambdaImage(data.OldImage),
-        SequenceNumber: data.SequenceNumber,
-        SizeBytes: data.SizeBytes,
-        StreamViewType: data.StreamViewType,
-      },
-    }),
-  );
-}
 
 const base = (over: Partial<DynamoDBStreamEventRecord> = {}): DynamoDBStreamEventRecord => ({
   eventID: 'e1',
@@ -104,7 +67,12 @@ describe('fromLambdaRecord', () => {
     await stream.fetchStreamState();
     expect(read.map((r) => r.eventName)).toEqual(['INSERT', 'MODIFY', 'INSERT']);
     for (const record of read) {
-      const converted = fromLambdaRecord(asLambda(record.raw, streamArn), { shardId: record.shardId });
+      const converted = fromLambdaRecord(
+        toDynamoDBStreamEventRecord(record.raw, { eventSourceARN: streamArn }),
+        {
+          shardId: record.shardId,
+        },
+      );
       const { raw: _a, approximateCreationDateTime: timeA, ...rest } = converted;
       const { raw: _b, approximateCreationDateTime: timeB, ...expected } = record;
       expect(rest).toEqual(expected);
@@ -163,5 +131,122 @@ describe('fromLambdaRecord', () => {
       expect((error as RecordDecodeError).details).toMatchObject({ sequenceNumber: '9' });
     }
     expect.assertions(6);
+  });
+});
+
+describe('toDynamoDBStreamEventRecord', () => {
+  const arn = 'arn:aws:dynamodb:eu-west-1:123456789012:table/t/stream/2024';
+
+  it('is the inverse of fromLambdaRecord for records read from DynamoDB Local (binaries byte-exact)', async () => {
+    const { tableName, streamArn } = await createStreamTable(clients.dynamodb);
+    const blob = new Uint8Array(300).map((_, i) => i % 256);
+    await clients.dynamodb.send(
+      new PutItemCommand({
+        TableName: tableName,
+        Item: {
+          id: { S: 'a' },
+          blob: { B: blob },
+          nested: { M: { l: { L: [{ BS: [blob] }, { NULL: true }] } } },
+        },
+      }),
+    );
+    await clients.dynamodb.send(
+      new UpdateItemCommand({
+        TableName: tableName,
+        Key: { id: { S: 'a' } },
+        UpdateExpression: 'SET n = :n, ok = :b',
+        ExpressionAttributeValues: { ':n': { NS: ['1', '2.5'] }, ':b': { BOOL: false } },
+      }),
+    );
+    const stream = new DynamoDBStream({ client: clients.dynamodbStreams, streamArn });
+    const read: ChangeRecord[] = [];
+    stream.on('record', (r) => {
+      read.push(r);
+    });
+    await stream.fetchStreamState();
+    expect(read).toHaveLength(2);
+    for (const record of read) {
+      const event = toDynamoDBStreamEventRecord(record.raw, { eventSourceARN: streamArn });
+      expect(JSON.parse(JSON.stringify(event))).toEqual(event); // plain JSON, as Lambda delivers it
+      expect(event.eventSourceARN).toBe(streamArn);
+      expect(event.eventSource).toBe('aws:dynamodb');
+      expect(event.dynamodb?.SequenceNumber).toBe(record.sequenceNumber);
+      expect(event.dynamodb?.NewImage?.blob).toEqual({ B: Buffer.from(blob).toString('base64') });
+      expect(fromLambdaRecord(event, { shardId: record.shardId }).raw).toEqual(record.raw);
+    }
+  });
+
+  it('builds the Lambda form: base64 binaries, epoch seconds, userIdentity, region defaults', () => {
+    const record: _Record = {
+      eventID: 'e9',
+      eventName: 'REMOVE',
+      eventVersion: '1.1',
+      eventSource: 'aws:dynamodb',
+      dynamodb: {
+        ApproximateCreationDateTime: new Date(1_700_000_123_000),
+        Keys: { id: { S: 'a' } },
+        OldImage: {
+          id: { S: 'a' },
+          b: { B: new Uint8Array([0, 255, 7]) },
+          bs: { BS: [new Uint8Array([1]), new Uint8Array(0)] },
+          m: { M: { l: { L: [{ B: new Uint8Array([2]) }, { N: '3' }, { SS: ['x'] }] } } },
+        },
+        SequenceNumber: '000000000000000000042',
+        SizeBytes: 17,
+        StreamViewType: 'OLD_IMAGE',
+      },
+      userIdentity: { Type: 'Service', PrincipalId: 'dynamodb.amazonaws.com' },
+    };
+    expect(toDynamoDBStreamEventRecord(record, { eventSourceARN: arn })).toEqual({
+      eventID: 'e9',
+      eventName: 'REMOVE',
+      eventVersion: '1.1',
+      eventSource: 'aws:dynamodb',
+      awsRegion: 'eu-west-1',
+      eventSourceARN: arn,
+      dynamodb: {
+        ApproximateCreationDateTime: 1_700_000_123,
+        Keys: { id: { S: 'a' } },
+        OldImage: {
+          id: { S: 'a' },
+          b: { B: 'AP8H' },
+          bs: { BS: ['AQ==', ''] },
+          m: { M: { l: { L: [{ B: 'Ag==' }, { N: '3' }, { SS: ['x'] }] } } },
+        },
+        SequenceNumber: '000000000000000000042',
+        SizeBytes: 17,
+        StreamViewType: 'OLD_IMAGE',
+      },
+      userIdentity: { type: 'Service', principalId: 'dynamodb.amazonaws.com' },
+    });
+    expect(fromLambdaRecord(toDynamoDBStreamEventRecord(record, { eventSourceARN: arn })).ttlDelete).toBe(
+      true,
+    );
+    expect(
+      toDynamoDBStreamEventRecord({ ...record, awsRegion: 'ap-south-1' }, { eventSourceARN: arn }).awsRegion,
+    ).toBe('ap-south-1');
+    expect(
+      toDynamoDBStreamEventRecord(
+        { ...record, awsRegion: 'ap-south-1' },
+        { eventSourceARN: arn, awsRegion: 'us-west-2' },
+      ).awsRegion,
+    ).toBe('us-west-2');
+    expect(toDynamoDBStreamEventRecord({ dynamodb: {} }, { eventSourceARN: 'not-an-arn' })).toEqual({
+      eventSource: 'aws:dynamodb',
+      awsRegion: 'us-east-1',
+      eventSourceARN: 'not-an-arn',
+      dynamodb: {},
+    });
+  });
+
+  it('gives back the Lambda record fromLambdaRecord decoded', () => {
+    const ttl = base({
+      eventName: 'REMOVE',
+      userIdentity: { type: 'Service', principalId: 'dynamodb.amazonaws.com' },
+    });
+    for (const event of [base(), ttl]) {
+      const raw = fromLambdaRecord(event, { unmarshall: false }).raw;
+      expect(toDynamoDBStreamEventRecord(raw, { eventSourceARN: event.eventSourceARN! })).toEqual(event);
+    }
   });
 });
