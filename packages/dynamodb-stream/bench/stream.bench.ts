@@ -1,13 +1,14 @@
 // Throughput and latency of DynamoDBStream against DynamoDB Local (started and stopped here).
 // Run: pnpm --filter @kinesis-archive/dynamodb-stream bench
-import { BatchWriteItemCommand, CreateTableCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { BatchWriteItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   DescribeStreamCommand,
   GetRecordsCommand,
   GetShardIteratorCommand,
 } from '@aws-sdk/client-dynamodb-streams';
-import { startLocalAws, uniqueName } from '@kinesis-archive/local';
+import { startLocalAws } from '@kinesis-archive/local';
 import { DynamoDBStream } from '../src/index.js';
+import { createStreamTable } from '../test/tables.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
@@ -21,22 +22,8 @@ function percentile(sorted: number[], p: number): number {
 const aws = await startLocalAws({ kinesis: false });
 const { dynamodb, dynamodbStreams } = aws.clients;
 try {
-  const createTable = async () => {
-    const tableName = uniqueName('bench');
-    const out = await dynamodb.send(
-      new CreateTableCommand({
-        TableName: tableName,
-        AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-        BillingMode: 'PAY_PER_REQUEST',
-        StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' },
-      }),
-    );
-    return { tableName, streamArn: out.TableDescription!.LatestStreamArn! };
-  };
-
   // 1. Events per second from a stream holding 10,000 changes.
-  const { tableName, streamArn } = await createTable();
+  const { tableName, streamArn } = await createStreamTable(dynamodb);
   const batches = Array.from({ length: CHANGES / 25 }, (_, b) => b);
   const writer = async () => {
     for (let b = batches.shift(); b !== undefined; b = batches.shift()) {
@@ -93,7 +80,7 @@ try {
   }
 
   // 2. Latency from a write to its event at a 250 ms poll interval.
-  const latency = await createTable();
+  const latency = await createStreamTable(dynamodb);
   const stream = new DynamoDBStream({ client: dynamodbStreams, streamArn: latency.streamArn });
   const sentAt = new Map<string, number>();
   const samples: number[] = [];
