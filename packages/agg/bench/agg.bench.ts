@@ -5,33 +5,14 @@
  */
 import * as crypto from 'node:crypto';
 import { randomBytes } from 'node:crypto';
-import { createRequire } from 'node:module';
 import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { type AggregatedRecord, Aggregator, aggregate, deaggregate, type UserRecord } from '../src/index.js';
+import { type TheirRecord, theirs } from '../test/aws-kinesis-agg.js';
 
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 100_000);
 const RECORD_BYTES = 1024;
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
-
-interface TheirRecord {
-  partitionKey: string;
-  data: Buffer;
-}
-interface TheirAgg {
-  aggregate(
-    records: TheirRecord[],
-    onRecord: (rec: { data: Buffer; partitionKey: string }, cb: (err?: Error) => void) => void,
-    done: () => void,
-    onError: (err: Error) => void,
-  ): void;
-  deaggregateSync(
-    record: object,
-    computeChecksums: boolean,
-    cb: (err: Error | null, recs?: unknown[]) => void,
-  ): void;
-}
-const theirs = createRequire(import.meta.url)('aws-kinesis-agg') as TheirAgg;
 
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
 
@@ -80,7 +61,7 @@ const mbps = (bytes: number, ms: number) => bytes / 1e6 / (ms / 1000);
 
 async function main(): Promise<void> {
   // Both libraries get the very same record objects.
-  const records: (UserRecord & TheirRecord)[] = [];
+  const records: (UserRecord & TheirRecord & { data: Buffer })[] = [];
   let inputBytes = 0;
   for (let i = 0; i < RECORDS; i++) {
     const data = randomBytes(RECORD_BYTES);

@@ -1,36 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import protobuf from 'protobufjs';
 
 export function fixture<T>(name: string): T {
   return JSON.parse(readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8')) as T;
 }
 
-/** aws-kinesis-agg 4.2.8, the oracle (its own typings import aws-sdk v2, so we type the parts we call). */
-export interface TheirUserRecord {
-  partitionKey: string;
-  explicitPartitionKey?: string;
-  sequenceNumber: string;
-  subSequenceNumber: number;
-  data: string;
-}
-export interface TheirAgg {
-  aggregate(
-    records: { partitionKey: string; data: Buffer | string; explicitHashKey?: string }[],
-    onRecord: (
-      rec: { data: Buffer; partitionKey: string; explicitHashKey?: string },
-      cb: (err?: Error) => void,
-    ) => void,
-    done: () => void,
-    onError: (err: Error) => void,
-  ): void;
-  deaggregateSync(
-    record: object,
-    computeChecksums: boolean,
-    cb: (err: Error | null, recs?: TheirUserRecord[]) => void,
-  ): void;
-}
-export const theirs = createRequire(import.meta.url)('aws-kinesis-agg') as TheirAgg;
+export { type TheirAgg, type TheirUserRecord, theirs } from './aws-kinesis-agg.js';
 
 /** The KPL schema, for protobufjs's reflection decoder (an independent check of our hand-written encoder). */
 const root = protobuf.Root.fromJSON({
