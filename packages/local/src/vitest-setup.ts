@@ -11,38 +11,26 @@
  * const { clients } = localAws();
  * ```
  *
- * Set `KINESIS_ARCHIVE_LOCAL=kinesis` or `=dynamodb` to start only one of the two.
+ * Set `KINESIS_ARCHIVE_LOCAL=kinesis` or `=dynamodb` to start only one of the two. The setup hands the endpoints
+ * to the test workers through the environment (`KINESIS_ARCHIVE_LOCAL_ENDPOINTS`), so this module does not import
+ * Vitest and works with any version of it.
  *
  * @module
  */
-import { inject } from 'vitest';
-import { createLocalClients, type LocalAwsEndpoints, type LocalClients } from './clients.js';
-import { LOCAL_ENDPOINTS_ENV } from './from-env.js';
+import { LOCAL_ENDPOINTS_ENV, localAwsFromVitest } from './from-env.js';
 import { type LocalAws, startLocalAws } from './start.js';
 
-declare module 'vitest' {
-  export interface ProvidedContext {
-    kinesisArchiveLocalAws: LocalAwsEndpoints;
-  }
-}
-
-/** The minimal shape of Vitest's `TestProject` that the global setup uses. */
-export interface ProvideTarget {
-  provide(key: 'kinesisArchiveLocalAws', value: LocalAwsEndpoints): void;
-}
-
 /**
- * Vitest global setup: starts the stand-ins, provides their endpoints to the tests, and returns the teardown that
- * stops them.
+ * Vitest global setup: starts the stand-ins, publishes their endpoints to the test workers, and returns the
+ * teardown that stops them.
  */
-export default async function setup(project: ProvideTarget): Promise<() => Promise<void>> {
+export default async function setup(): Promise<() => Promise<void>> {
   const which = process.env.KINESIS_ARCHIVE_LOCAL ?? 'kinesis,dynamodb';
   const aws: LocalAws = await startLocalAws({
     kinesis: which.includes('kinesis'),
     dynamodb: which.includes('dynamodb'),
   });
-  project.provide('kinesisArchiveLocalAws', aws.endpoints);
-  // Workers start after the setup and inherit this, for `localAwsFromVitest()` from the main entry.
+  // Workers start after the global setup and inherit this.
   process.env[LOCAL_ENDPOINTS_ENV] = JSON.stringify(aws.endpoints);
   return async () => {
     delete process.env[LOCAL_ENDPOINTS_ENV];
@@ -51,16 +39,9 @@ export default async function setup(project: ProvideTarget): Promise<() => Promi
 }
 
 /**
- * Endpoints and clients of the stand-ins started by the global setup, for use inside a test file.
+ * Endpoints and clients of the stand-ins started by the global setup, for use inside a test file (the same as
+ * `localAwsFromVitest()` from the main entry).
  *
- * @throws Error when the global setup is not configured.
+ * @throws {@link KinesisArchiveError} `LOCAL_AWS_NOT_RUNNING` when the global setup is not configured.
  */
-export function localAws(): { endpoints: LocalAwsEndpoints; clients: LocalClients } {
-  const endpoints = inject('kinesisArchiveLocalAws');
-  if (!endpoints) {
-    throw new Error(
-      "the local stand-ins are not running: add globalSetup: ['@kinesis-archive/local/vitest'] to vitest.config.ts",
-    );
-  }
-  return { endpoints, clients: createLocalClients(endpoints) };
-}
+export const localAws = localAwsFromVitest;
