@@ -4,6 +4,7 @@ import {
   ListShardsCommand,
   PutRecordsCommand,
 } from '@aws-sdk/client-kinesis';
+import { type LocalAws, startLocalAws } from '@kinesis-archive/local';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   aggregate,
@@ -101,23 +102,10 @@ describe('ShardMap (unit)', () => {
 });
 
 // Against kinesis-mock (real ListShards, PutRecords routing) through @kinesis-archive/local.
-type Local = { clients: { kinesis: KinesisClient }; stop(): Promise<void> };
-let local: Local | undefined;
-let localError: unknown;
-// A non-literal specifier: the test depends on @kinesis-archive/local at run time only, not on its typings.
-const LOCAL = '@kinesis-archive/local';
-try {
-  const mod = (await import(LOCAL)) as { startLocalAws?: (o?: object) => Promise<Local> };
-  if (typeof mod.startLocalAws !== 'function') localError = new Error('startLocalAws not exported');
-} catch (error) {
-  localError = error;
-}
+let local: LocalAws | undefined;
 
-describe.skipIf(localError !== undefined)('ShardMap.load against kinesis-mock', () => {
+describe('ShardMap.load against kinesis-mock', () => {
   beforeAll(async () => {
-    const { startLocalAws } = (await import(LOCAL)) as {
-      startLocalAws: (o?: object) => Promise<Local>;
-    };
     local = await startLocalAws({ kinesis: true, dynamodb: false });
   }, 60_000);
   afterAll(async () => {
