@@ -1,6 +1,5 @@
 import {
   CreateStreamCommand,
-  type KinesisClient,
   ListShardsCommand,
   PutRecordsCommand,
 } from '@aws-sdk/client-kinesis';
