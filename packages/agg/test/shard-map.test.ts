@@ -1,8 +1,4 @@
-import {
-  CreateStreamCommand,
-  ListShardsCommand,
-  PutRecordsCommand,
-} from '@aws-sdk/client-kinesis';
+import { CreateStreamCommand, ListShardsCommand, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { type LocalAws, startLocalAws } from '@kinesis-archive/local';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
