@@ -117,22 +117,13 @@ function toDate(value: Date | number | undefined): Date | undefined {
   return typeof value === 'number' ? new Date(value * 1000) : value;
 }
 
-function normalize(input: DeaggregateInput, options: DeaggregateOptions): Outer {
+function normalize(input: DeaggregateInput, shardId: string | undefined): Outer {
   if (input === null || typeof input !== 'object') {
     throw new InvalidOptionError('record', input, 'a Kinesis record');
   }
   if ('kinesis' in input && input.kinesis) {
-    const k = input.kinesis;
-    const bytes = Buffer.from(k.data, 'base64');
-    return {
-      bytes,
-      original: bytes,
-      partitionKey: k.partitionKey,
-      explicitHashKey: undefined,
-      sequenceNumber: k.sequenceNumber,
-      arrival: toDate(k.approximateArrivalTimestamp),
-      shardId: shardIdOfEvent(input) ?? options.shardId,
-    };
+    // A Lambda event record: its `.kinesis` payload, with the shard named by the eventID.
+    return normalize(input.kinesis, shardIdOfEvent(input) ?? shardId);
   }
   if ('Data' in input || 'PartitionKey' in input) {
     const r = input as GetRecordsRecord;
@@ -144,7 +135,7 @@ function normalize(input: DeaggregateInput, options: DeaggregateOptions): Outer 
       explicitHashKey: undefined,
       sequenceNumber: r.SequenceNumber,
       arrival: r.ApproximateArrivalTimestamp,
-      shardId: options.shardId,
+      shardId,
     };
   }
   const r = input as RecordInput | KinesisEventPayload;
@@ -158,7 +149,7 @@ function normalize(input: DeaggregateInput, options: DeaggregateOptions): Outer 
       explicitHashKey: undefined,
       sequenceNumber: p.sequenceNumber,
       arrival: toDate(p.approximateArrivalTimestamp),
-      shardId: options.shardId,
+      shardId,
     };
   }
   const p = r as RecordInput;
@@ -170,7 +161,7 @@ function normalize(input: DeaggregateInput, options: DeaggregateOptions): Outer 
     explicitHashKey: p.explicitHashKey,
     sequenceNumber: p.sequenceNumber,
     arrival: toDate(p.approximateArrivalTimestamp),
-    shardId: p.shardId ?? options.shardId,
+    shardId: p.shardId ?? shardId,
   };
 }
 
@@ -497,7 +488,7 @@ export function deaggregate(
   record: DeaggregateInput,
   options: DeaggregateOptions = {},
 ): DeaggregatedRecord[] {
-  const outer = normalize(record, options);
+  const outer = normalize(record, options.shardId);
   const result = unpack(outer, options);
   if (!(result instanceof Invalid)) return result;
   const mode = options.onInvalid ?? 'passthrough';
