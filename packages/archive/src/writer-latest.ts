@@ -1,8 +1,8 @@
-import { PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { isTransientError, retry } from '@kinesis-archive/core';
 import { deleteChunks, planChunks, putChunks } from './chunk-store.js';
 import type { ModeResult, WriteContext } from './context.js';
-import { chunkInfoOf, encodeHead } from './item-codec.js';
+import { chunkInfoOf, encodeHead, headKey } from './item-codec.js';
 import type { NormalizedRecord } from './normalize.js';
 import { forEachLimit } from './pool.js';
 import { isTombstoneRecord } from './tombstones.js';
@@ -74,6 +74,7 @@ export async function writeLatest(
               ConditionExpression: LATEST_CONDITION,
               ExpressionAttributeValues: { ':newKey': { S: record.sequenceKey } },
               ReturnValues: 'ALL_OLD',
+              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
             }),
           ),
         { ...ctx.backoff, isRetryable: isTransientError },
@@ -88,11 +89,46 @@ export async function writeLatest(
     } catch (error) {
       if ((error as { name?: unknown }).name === 'ConditionalCheckFailedException') {
         result.skippedStale++;
-        if (chunks) await deleteChunks(ctx, record.partitionKey, record.sequenceKey, chunks.count);
+        // Our chunks are unreferenced only when the stored head is another (newer) record. When it is this very
+        // record (archived before: a Lambda retry, a replayed batch, or an attempt whose response was lost), the
+        // stored head points at these same chunk items, so deleting them would lose the record.
+        if (chunks && (await storedIsNewer(ctx, record, error))) {
+          await deleteChunks(ctx, record.partitionKey, record.sequenceKey, chunks.count);
+        }
         return;
       }
       result.failed.push({ record, error: toWriteError(error, ctx.tableName) });
     }
   });
   return result;
+}
+
+/**
+ * After a failed replace condition: whether the stored head is a newer record than `record` (so `record`'s chunks
+ * are referenced by nothing). Reads the stored head from the error (`ReturnValuesOnConditionCheckFailure`), else
+ * with a consistent GetItem. When it cannot tell, it answers false: leaving chunks behind is safe, deleting
+ * referenced ones is not.
+ */
+async function storedIsNewer(ctx: WriteContext, record: NormalizedRecord, error: unknown): Promise<boolean> {
+  let stored = (error as { Item?: Record<string, AttributeValue> }).Item?.sequenceKey?.S;
+  if (stored === undefined) {
+    try {
+      const out = await retry(
+        () =>
+          ctx.dynamodb.send(
+            new GetItemCommand({
+              TableName: ctx.tableName,
+              Key: headKey('LATEST', record.partitionKey, record.sequenceKey),
+              ConsistentRead: true,
+              ProjectionExpression: 'sequenceKey',
+            }),
+          ),
+        { ...ctx.backoff, isRetryable: isTransientError },
+      );
+      stored = out.Item?.sequenceKey?.S;
+    } catch {
+      return false;
+    }
+  }
+  return stored !== undefined && stored > record.sequenceKey;
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { createLocalClients } from '@kinesis-archive/local';
 import { localAws } from '@kinesis-archive/local/vitest';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
@@ -11,7 +12,7 @@ import {
 } from '../src/index.js';
 import { collect, freshTable, lambdaRecord, rec, seq } from './helpers.js';
 
-const { clients } = localAws();
+const { clients, endpoints } = localAws();
 const dynamodb = clients.dynamodb;
 afterAll(() => clients.destroy());
 
@@ -59,6 +60,17 @@ describe.each(['ALL', 'LATEST'] as const)('chunked records (%s)', (mode) => {
     expect(await reader.get('huge')).toBeUndefined();
   });
 
+  it('keeps a chunked record whole when the same record is archived again (a Lambda retry)', async () => {
+    const { tableName, writer, reader } = await setup(mode);
+    const data = randomBytes(800_000);
+    const batch = [lambdaRecord('big', seq(1), data)];
+    expect((await writer.write(batch)).written).toBe(1);
+    const again = await writer.write(batch);
+    expect(again.failed).toEqual([]);
+    expect(Buffer.from((await reader.get('big'))!.data).equals(data)).toBe(true);
+    expect(await itemCount(tableName)).toBe(4); // head + 3 chunks, nothing deleted or duplicated
+  });
+
   it('stores up to maxRecordBytes when a stream allows larger records', async () => {
     const { tableName, reader } = await setup(mode);
     const writer = new ArchiveWriter({ dynamodb, tableName, mode, maxRecordBytes: 3 * MiB });
@@ -80,6 +92,44 @@ describe('chunked records in LATEST', () => {
     await writer.write([rec('k', seq(6), newer)]);
     expect(await itemCount(tableName)).toBe(1);
     expect(Buffer.from((await reader.get('k'))!.data).equals(newer)).toBe(true);
+  });
+
+  it('without the stored item in the condition failure, reads it back before deleting any chunk', async () => {
+    const { tableName, reader } = await setup('LATEST');
+    // A DynamoDB-compatible endpoint that ignores ReturnValuesOnConditionCheckFailure: the same DynamoDB Local,
+    // with the stored item removed from every ConditionalCheckFailedException.
+    const plain = createLocalClients(endpoints);
+    let stripped = 0;
+    plain.dynamodb.middlewareStack.add(
+      (next) => async (args) => {
+        try {
+          return await next(args);
+        } catch (error) {
+          if ((error as { Item?: unknown }).Item !== undefined) {
+            delete (error as { Item?: unknown }).Item;
+            stripped++;
+          }
+          throw error;
+        }
+      },
+      { step: 'initialize', name: 'dropConditionFailureItem' },
+    );
+    try {
+      const writer = new ArchiveWriter({ dynamodb: plain.dynamodb, tableName, mode: 'LATEST' });
+      const data = randomBytes(800_000);
+      await writer.write([rec('k', seq(5), data)]);
+      // the same record again: its chunks are the stored head's, so they stay
+      expect((await writer.write([rec('k', seq(5), data)])).skippedStale).toBe(1);
+      expect(Buffer.from((await reader.get('k'))!.data).equals(data)).toBe(true);
+      expect(await itemCount(tableName)).toBe(4);
+      // an older record: its chunks are nobody's, so they go
+      expect((await writer.write([rec('k', seq(4), randomBytes(800_000))])).skippedStale).toBe(1);
+      expect(await itemCount(tableName)).toBe(4);
+      expect(Buffer.from((await reader.get('k'))!.data).equals(data)).toBe(true);
+      expect(stripped).toBe(2);
+    } finally {
+      plain.destroy();
+    }
   });
 
   it('rejects partition keys that could collide with chunk items', async () => {
