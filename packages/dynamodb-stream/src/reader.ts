@@ -132,6 +132,9 @@ export async function readShardBatch(
         continue;
       }
       if (name === 'ResourceNotFoundException') return { kind: 'vanished', error };
+      // The iterator is dropped: one opened at LATEST with no record processed yet cannot be re-opened where it was
+      // (LATEST again would skip the changes made since it was opened). Fall back to the oldest record.
+      if (cursor.iterator !== undefined && progress.sequenceNumber === undefined) cursor.useLatest = false;
       cursor.iterator = undefined;
       return { kind: 'failed', error: new ShardReadError(shardId, operation, error) };
     }
