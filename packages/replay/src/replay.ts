@@ -1,7 +1,7 @@
 import { Aggregator, hashKeyOf, ShardMap } from '@kinesis-archive/agg';
 import { type CheckpointStore, CheckpointTracker, verifyCheckpoint } from './checkpoint.js';
 import { wrapEnvelope } from './envelope.js';
-import { InvalidReplayOptionError, ReplayFailedError } from './errors.js';
+import { CheckpointMismatchError, InvalidReplayOptionError, ReplayFailedError } from './errors.js';
 import { KinesisWriter, type KinesisWriterOptions } from './kinesis-writer.js';
 import { ProgressReporter, type ReplayProgress } from './progress.js';
 import { type RateLimit, ShardRateLimiter } from './rate-limiter.js';
@@ -230,6 +230,10 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
         });
       }
       progress.report(counts());
+    }
+    if (position < startPosition && !internal.signal.aborted) {
+      // The source ended before the checkpoint position: it is not the source the checkpoint was saved for.
+      throw new CheckpointMismatchError(startPosition, start?.last, null);
     }
     if (aggregator && !internal.signal.aborted) await putAggregates(aggregator.flush());
   } catch (error) {

@@ -121,3 +121,21 @@ describe('segments of a plain iterable', () => {
     expectSameContent(records, await readStream(kinesis, streamName));
   });
 });
+
+describe('resume on a source that shrank', () => {
+  it('refuses to resume when the source ends before the checkpoint position (records would be skipped unseen)', async () => {
+    const streamName = await createStream(kinesis, 1);
+    const records = makeRecords(100, 10);
+    const store = memoryStore();
+    // A first run replayed 60 records; then the oldest 50 expired from the archive (TTL), so it now reads 50.
+    store.saved.push({
+      position: 60,
+      last: { partitionKey: records[59]!.partitionKey, sequenceNumber: records[59]!.sequenceNumber },
+    });
+    const shrunk = records.slice(50);
+    await expect(
+      replay({ source: iterate(shrunk), kinesis, streamName, checkpoint: store }),
+    ).rejects.toMatchObject({ code: 'CHECKPOINT_MISMATCH' });
+    expect(await readStream(kinesis, streamName)).toHaveLength(0);
+  });
+});
