@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { CheckpointStore } from './checkpoint-store.js';
 import { CheckpointConflictError } from './errors.js';
@@ -18,7 +19,12 @@ export interface DynamoDBCheckpointStoreOptions {
  * when two consumers use the same name, the second to save gets a {@link CheckpointConflictError} instead of
  * silently overwriting the first one's progress.
  *
- * Item layout: `name` (S, key), `state` (S, JSON of the {@link ShardState}), `version` (N), `updatedAt` (S, ISO time).
+ * A save whose write was applied but whose answer was lost (retried by the SDK, or failed on the caller's side and
+ * saved again later) is not a conflict: each store instance tags its writes with a random `writer` id, and a failed
+ * condition on an item this instance wrote itself is resolved by saving again over it.
+ *
+ * Item layout: `name` (S, key), `state` (S, JSON of the {@link ShardState}), `version` (N), `updatedAt` (S, ISO time),
+ * `writer` (S, the id of the store instance that wrote it).
  *
  * @example
  * ```ts
@@ -30,6 +36,8 @@ export class DynamoDBCheckpointStore implements CheckpointStore {
   private readonly options: DynamoDBCheckpointStoreOptions;
   /** Version read by the last load or written by the last save; `undefined`: the item is expected not to exist. */
   private version: number | undefined;
+  /** Tags this instance's writes, to recognise its own applied write whose answer was lost. */
+  private readonly writer = randomUUID();
 
   constructor(options: DynamoDBCheckpointStoreOptions) {
     this.options = options;
@@ -79,33 +87,62 @@ export class DynamoDBCheckpointStore implements CheckpointStore {
   /** @throws {@link CheckpointConflictError} when another writer saved since this store's last load or save. */
   async save(state: ShardState): Promise<void> {
     const { PutItemCommand } = await import('@aws-sdk/client-dynamodb');
-    const expected = this.version;
-    const next = (expected ?? 0) + 1;
-    try {
-      await this.options.client.send(
-        new PutItemCommand({
-          TableName: this.options.tableName,
-          Item: {
-            name: { S: this.options.name },
-            state: { S: JSON.stringify(state) },
-            version: { N: String(next) },
-            updatedAt: { S: new Date().toISOString() },
-          },
-          ...(expected === undefined
-            ? { ConditionExpression: 'attribute_not_exists(#n)', ExpressionAttributeNames: { '#n': 'name' } }
-            : {
-                ConditionExpression: '#v = :v',
-                ExpressionAttributeNames: { '#v': 'version' },
-                ExpressionAttributeValues: { ':v': { N: String(expected) } },
-              }),
-        }),
-      );
-    } catch (error) {
-      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') {
-        throw new CheckpointConflictError(this.options.name, expected, error);
+    // At most one resolution of our own earlier write (a lost answer), then the condition must hold.
+    for (let attempt = 0; ; attempt++) {
+      const expected = this.version;
+      const next = (expected ?? 0) + 1;
+      try {
+        await this.options.client.send(
+          new PutItemCommand({
+            TableName: this.options.tableName,
+            Item: {
+              name: { S: this.options.name },
+              state: { S: JSON.stringify(state) },
+              version: { N: String(next) },
+              updatedAt: { S: new Date().toISOString() },
+              writer: { S: this.writer },
+            },
+            ...(expected === undefined
+              ? {
+                  ConditionExpression: 'attribute_not_exists(#n)',
+                  ExpressionAttributeNames: { '#n': 'name' },
+                }
+              : {
+                  ConditionExpression: '#v = :v',
+                  ExpressionAttributeNames: { '#v': 'version' },
+                  ExpressionAttributeValues: { ':v': { N: String(expected) } },
+                }),
+          }),
+        );
+      } catch (error) {
+        if ((error as { name?: string }).name === 'ConditionalCheckFailedException') {
+          const own = attempt === 0 ? await this.ownVersion() : undefined;
+          if (own !== undefined && (expected === undefined || own > expected)) {
+            // The item holds a write of this instance whose answer was lost: save again over it.
+            this.version = own;
+            continue;
+          }
+          throw new CheckpointConflictError(this.options.name, expected, error);
+        }
+        throw error;
       }
-      throw error;
+      this.version = next;
+      return;
     }
-    this.version = next;
+  }
+
+  /** The version of the stored item when this instance wrote it, else `undefined`. */
+  private async ownVersion(): Promise<number | undefined> {
+    const { GetItemCommand } = await import('@aws-sdk/client-dynamodb');
+    const out = await this.options.client.send(
+      new GetItemCommand({
+        TableName: this.options.tableName,
+        Key: { name: { S: this.options.name } },
+        ConsistentRead: true,
+      }),
+    );
+    if (out.Item?.writer?.S !== this.writer) return undefined;
+    const version = Number(out.Item.version?.N);
+    return Number.isSafeInteger(version) ? version : undefined;
   }
 }
