@@ -110,6 +110,8 @@ export class DynamoDBStream extends EventEmitter<DynamoDBStreamEvents> {
   private inFlight: Promise<number> | undefined;
   private loop: Promise<void> | undefined;
   private stopRequested = false;
+  /** Another consumer owns the checkpoint (a save got {@link CheckpointConflictError}): no poll reads any more. */
+  private conflicted = false;
   private idleAbort = new AbortController();
 
   constructor(options: DynamoDBStreamOptions) {
@@ -169,7 +171,7 @@ export class DynamoDBStream extends EventEmitter<DynamoDBStreamEvents> {
     this.stopRequested = false;
     this.idleAbort = new AbortController();
     this.loop = (async () => {
-      while (!this.stopRequested) {
+      while (!this.stopRequested && !this.conflicted) {
         const found = await this.pollOnce();
         if (!this.stopRequested && found === 0) await this.idle(interval);
       }
@@ -203,7 +205,7 @@ export class DynamoDBStream extends EventEmitter<DynamoDBStreamEvents> {
           await this.pollOnce(this.collector(out));
           return out;
         },
-        stopped: () => this.stopRequested,
+        stopped: () => this.stopRequested || this.conflicted,
         idle: (ms) => this.idle(ms),
         save: async () => {
           if (this.dirty) await this.saveCheckpoint();
@@ -246,6 +248,9 @@ export class DynamoDBStream extends EventEmitter<DynamoDBStreamEvents> {
   }
 
   private async poll(deliver: Deliver): Promise<number> {
+    // Once another consumer took the checkpoint over, this one reads nothing more (a restart of the poll loop
+    // included): it would apply changes the owner applies and can never save its progress.
+    if (this.conflicted) return 0;
     await this.ensureLoaded();
     if (!(await this.syncShards())) return 0;
 
@@ -438,7 +443,8 @@ export class DynamoDBStream extends EventEmitter<DynamoDBStreamEvents> {
         await store.save(snapshot);
       } catch (error) {
         if (error instanceof CheckpointConflictError) {
-          // Another consumer owns this checkpoint: stop rather than fight over it.
+          // Another consumer owns this checkpoint: stop for good rather than fight over it.
+          this.conflicted = true;
           this.stopRequested = true;
           this.idleAbort.abort();
           this.report(error);
