@@ -16,6 +16,11 @@ export interface ReplayCheckpoint {
     sequenceNumber?: string | undefined;
     subSequenceNumber?: number | undefined;
   };
+  /**
+   * Records after `position` that are done too (acknowledged while an earlier one was still being retried), as
+   * sorted half-open ranges `[from, to)` of positions. A resumed replay skips them. Absent when there are none.
+   */
+  done?: [number, number][] | undefined;
 }
 
 /**
@@ -52,8 +57,12 @@ export function verifyCheckpoint(checkpoint: ReplayCheckpoint, record: ReplayRec
 export class CheckpointTracker {
   private watermark: number;
   private readonly done = new Map<number, ReplayRecord>();
+  /** The `done` ranges of the checkpoint resumed from (positions not read again yet are still done). */
+  private readonly inherited: readonly [number, number][];
+  private inheritedCursor = 0;
   private lastRecord: ReplayRecord | undefined;
-  private saved: number;
+  private version = 0;
+  private savedVersion = 0;
   private saving: Promise<void> | undefined;
   private dirty = false;
   private saveError: { error: unknown } | undefined;
@@ -63,7 +72,7 @@ export class CheckpointTracker {
     start: ReplayCheckpoint | undefined,
   ) {
     this.watermark = start?.position ?? 0;
-    this.saved = this.watermark;
+    this.inherited = start?.done ?? [];
   }
 
   /** The current contiguous done prefix. */
@@ -71,16 +80,47 @@ export class CheckpointTracker {
     return this.watermark;
   }
 
+  /**
+   * Whether the checkpoint resumed from says the record at `position` is done (in its `done` ranges). Call it with
+   * increasing positions.
+   */
+  wasDone(position: number): boolean {
+    const ranges = this.inherited;
+    while (this.inheritedCursor < ranges.length && ranges[this.inheritedCursor]![1] <= position) {
+      this.inheritedCursor++;
+    }
+    const range = ranges[this.inheritedCursor];
+    return range !== undefined && range[0] <= position;
+  }
+
   /** Marks the record at `position` as done and advances the prefix. */
   settle(position: number, record: ReplayRecord): void {
-    if (position < this.watermark) return;
+    if (position < this.watermark || this.done.has(position)) return;
     this.done.set(position, record);
     while (this.done.has(this.watermark)) {
       this.lastRecord = this.done.get(this.watermark);
       this.done.delete(this.watermark);
       this.watermark++;
     }
-    if (this.store && this.watermark > this.saved) this.requestSave();
+    this.version++;
+    if (this.store) this.requestSave();
+  }
+
+  /** Positions at or after the prefix that are done, as sorted half-open ranges (this run's and inherited ones). */
+  private doneRanges(): [number, number][] {
+    const all: [number, number][] = [...this.done.keys()].map((p) => [p, p + 1]);
+    for (const [from, to] of this.inherited) {
+      const start = Math.max(from, this.watermark);
+      if (start < to) all.push([start, to]);
+    }
+    all.sort((a, b) => a[0] - b[0]);
+    const ranges: [number, number][] = [];
+    for (const [from, to] of all) {
+      const last = ranges.at(-1);
+      if (last && last[1] >= from) last[1] = Math.max(last[1], to);
+      else ranges.push([from, to]);
+    }
+    return ranges;
   }
 
   private requestSave(): void {
@@ -90,7 +130,9 @@ export class CheckpointTracker {
     }
     const checkpoint: ReplayCheckpoint = { position: this.watermark };
     if (this.lastRecord) checkpoint.last = identity(this.lastRecord);
-    this.saved = this.watermark;
+    const done = this.doneRanges();
+    if (done.length > 0) checkpoint.done = done;
+    this.savedVersion = this.version;
     this.saving = Promise.resolve()
       .then(() => this.store!.save(checkpoint))
       .catch((error: unknown) => {
@@ -100,7 +142,7 @@ export class CheckpointTracker {
         this.saving = undefined;
         if (this.dirty) {
           this.dirty = false;
-          if (this.watermark > this.saved) this.requestSave();
+          if (this.version > this.savedVersion) this.requestSave();
         }
       });
   }

@@ -107,6 +107,18 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   if (!Number.isInteger(startPosition) || startPosition < 0) {
     throw new InvalidReplayOptionError('checkpoint.position', startPosition, 'an integer >= 0');
   }
+  let rangeStart = startPosition;
+  for (const range of start?.done ?? []) {
+    const [from, to] = Array.isArray(range) ? range : [];
+    if (!Number.isInteger(from) || !Number.isInteger(to) || from! < rangeStart || to! <= from!) {
+      throw new InvalidReplayOptionError(
+        'checkpoint.done',
+        JSON.stringify(range),
+        'sorted [from, to) ranges',
+      );
+    }
+    rangeStart = to!;
+  }
   const tracker = new CheckpointTracker(dryRun ? undefined : options.checkpoint, start);
 
   const needsMap = !dryRun && (options.aggregate === true || options.rateLimit !== false);
@@ -184,6 +196,11 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
       const pos = position++;
       if (pos < startPosition) {
         if (pos === startPosition - 1 && start) verifyCheckpoint(start, record);
+        skipped++;
+        continue;
+      }
+      if (tracker.wasDone(pos)) {
+        tracker.settle(pos, record);
         skipped++;
         continue;
       }

@@ -1,9 +1,10 @@
+import { createLocalClients, startFaultProxy } from '@kinesis-archive/local';
 import { localAws } from '@kinesis-archive/local/vitest';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type ReplayCheckpoint, type ReplayRecord, replay } from '../src/index.js';
 import { byKey, createStream, expectSameContent, iterate, makeRecords, readStream } from './helpers.js';
 
-const { clients } = localAws();
+const { clients, endpoints } = localAws();
 const kinesis = clients.kinesis;
 afterAll(() => clients.destroy());
 
@@ -137,5 +138,63 @@ describe('resume on a source that shrank', () => {
       replay({ source: iterate(shrunk), kinesis, streamName, checkpoint: store }),
     ).rejects.toMatchObject({ code: 'CHECKPOINT_MISMATCH' });
     expect(await readStream(kinesis, streamName)).toHaveLength(0);
+  });
+});
+
+describe('resume after a crash while a record was being retried', () => {
+  it('re-sends at most the requests in flight, not every record acknowledged after the retried one', async () => {
+    const streamName = await createStream(kinesis, 1);
+    // One entry of the first request fails; its retry waits ~3 s while the later records (other keys) go on.
+    const proxy = await startFaultProxy({
+      target: endpoints.kinesis!,
+      seed: 1,
+      rules: [
+        { operation: 'PutRecords', fault: 'partial', probability: 1, entryFailureRate: 0, maxCount: 1 },
+      ],
+    });
+    const proxied = createLocalClients({ region: endpoints.region, kinesis: proxy.endpoint });
+    try {
+      const records = makeRecords(400, 40, 50);
+      const store = memoryStore();
+      let atCrash: ReplayCheckpoint | undefined;
+      const controller = new AbortController();
+      const first = await replay({
+        source: iterate(records),
+        kinesis: proxied.kinesis,
+        streamName,
+        rateLimit: false,
+        checkpoint: store,
+        signal: controller.signal,
+        progressIntervalMs: 0,
+        writer: {
+          maxBatchRecords: 50,
+          maxBufferedRecords: 60,
+          concurrency: 1,
+          retry: { baseDelayMs: 3_000, maxDelayMs: 3_000, random: () => 0.99 },
+        },
+        onProgress: (p) => {
+          if (p.sent >= 300 && !atCrash) {
+            atCrash = structuredClone(store.saved.at(-1) ?? { position: 0 });
+            controller.abort();
+          }
+        },
+      });
+      expect(first.aborted).toBe(true);
+      expect(first.failed).toEqual([]);
+      expect(first.retries).toBe(1);
+      expect(atCrash).toBeDefined();
+      // The process died there: resume from the checkpoint it had saved.
+      const crashed = memoryStore();
+      crashed.saved.push(atCrash!);
+      const second = await replay({ source: iterate(records), kinesis, streamName, checkpoint: crashed });
+      expect(second.ok).toBe(true);
+      const back = await readStream(kinesis, streamName);
+      expect(back.length - records.length).toBeGreaterThanOrEqual(0);
+      expect(back.length - records.length).toBeLessThanOrEqual(50); // one request of maxBatchRecords
+      expectOrderedWithReplays(records, back);
+    } finally {
+      proxied.destroy();
+      await proxy.stop();
+    }
   });
 });
