@@ -294,7 +294,12 @@ export class DynamoDBStream extends EventEmitter<DynamoDBStreamEvents> {
         for (const id of added) {
           const p = this.state[id]!;
           if (p.closed) p.retired = true;
-          else this.cursor(id).useLatest = true;
+        }
+        // Only shards readable now start at LATEST. A child listed while its parent still shows as open is read
+        // after that parent, from TRIM_HORIZON: at LATEST it would skip what it received in the meantime.
+        const readable = new Set(readableShards(this.state));
+        for (const id of added) {
+          if (!this.state[id]!.retired && readable.has(id)) this.cursor(id).useLatest = true;
         }
       }
       await this.emitSafely('new shards', [added]);

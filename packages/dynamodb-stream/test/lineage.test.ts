@@ -88,6 +88,24 @@ describe('shard lineage', () => {
     expect(fake.count('GetShardIterator:TRIM_HORIZON', 'next')).toBe(1);
   });
 
+  it('with LATEST, a child listed before its parent shows as closed starts at TRIM_HORIZON once the parent is drained', async () => {
+    const fake = new FakeStreams();
+    // DescribeStream lists the child while the parent has no ending sequence number yet.
+    fake.addShard('parent');
+    fake.put('parent', makeRecord('INSERT', 'before', img('before', 1)));
+    fake.addShard('child', { parentShardId: 'parent' });
+    const { stream, seen, errors } = consumer(fake, { startingPosition: 'LATEST' });
+    await stream.fetchStreamState();
+    expect(seen).toHaveLength(0);
+    fake.put('parent', makeRecord('MODIFY', 'k', img('k', 1)));
+    fake.shards.get('parent')!.closed = true;
+    fake.put('child', makeRecord('MODIFY', 'k', img('k', 2)));
+    await stream.fetchStreamState();
+    await stream.fetchStreamState();
+    expect(seen.map((r) => `${String(r.keys.id)}=${String(r.newImage?.v)}`)).toEqual(['k=1', 'k=2']);
+    expect(errors).toEqual([]);
+  });
+
   it('pages DescribeStream past 100 shards with ExclusiveStartShardId', async () => {
     const fake = new FakeStreams();
     for (let i = 0; i < 250; i++) {
