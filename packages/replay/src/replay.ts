@@ -258,11 +258,15 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
       sourceError = { error };
       internal.abort(error);
     }
+  }
+  let stats: Awaited<ReturnType<KinesisWriter<Unit>['close']>> | undefined;
+  try {
+    // The signal still stops the writer while it sends what it buffered.
+    stats = writer ? await writer.close() : undefined;
+    await tracker.drain();
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
   }
-  const stats = writer ? await writer.close() : undefined;
-  await tracker.drain();
   if (sourceError) throw sourceError.error;
 
   const aborted = internal.signal.aborted;

@@ -167,3 +167,27 @@ describe('replay into a fresh stream', () => {
     ).rejects.toMatchObject({ code: 'INVALID_REPLAY_OPTION' });
   });
 });
+
+describe('abort', () => {
+  it('stops sending when the signal fires after the whole source was read into the buffer', async () => {
+    const streamName = await createStream(kinesis, 1);
+    const records = makeRecords(300, 100, 50); // the first 100 records have distinct keys: a first request of 50
+    const controller = new AbortController();
+    const result = await replay({
+      source: records, // 300 records: all read at once into the writer's buffer (2,000)
+      kinesis,
+      streamName,
+      rateLimit: false,
+      signal: controller.signal,
+      progressIntervalMs: 0,
+      writer: { maxBatchRecords: 50, concurrency: 1 },
+      onProgress: (p) => {
+        if (p.sent >= 50) controller.abort();
+      },
+    });
+    expect(result.aborted).toBe(true);
+    expect(result.ok).toBe(false);
+    expect(result.sent).toBe(50); // the request in flight completed; nothing more was sent
+    expect(await readStream(kinesis, streamName)).toHaveLength(50);
+  });
+});
