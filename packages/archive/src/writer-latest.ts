@@ -92,8 +92,21 @@ export async function writeLatest(
         // Our chunks are unreferenced only when the stored head is another (newer) record. When it is this very
         // record (archived before: a Lambda retry, a replayed batch, or an attempt whose response was lost), the
         // stored head points at these same chunk items, so deleting them would lose the record.
-        if (chunks && (await storedIsNewer(ctx, record, error))) {
+        const stored = chunks ? await storedHead(ctx, record, error) : undefined;
+        if (chunks && stored && stored.sequenceKey > record.sequenceKey) {
           await deleteChunks(ctx, record.partitionKey, record.sequenceKey, chunks.count);
+        } else if (
+          stored?.sequenceKey === record.sequenceKey &&
+          expiresSooner(ctx.expireAfter, stored.expireAfter)
+        ) {
+          // We have just rewritten the stored head's chunks with our TTL, which ends before the head's (the TTL
+          // was shortened or added since the head was written): give them the head's TTL back, else DynamoDB
+          // would delete them first and leave the head unreadable.
+          const failure = (await putChunks({ ...ctx, expireAfter: stored.expireAfter }, [record])).get(0);
+          if (failure) {
+            result.skippedStale--;
+            result.failed.push({ record, error: failure });
+          }
         }
         return;
       }
@@ -103,15 +116,24 @@ export async function writeLatest(
   return result;
 }
 
+/** Whether an item with TTL `ours` expires before one with TTL `theirs` (epoch seconds; undefined = never). */
+function expiresSooner(ours: number | undefined, theirs: number | undefined): boolean {
+  return ours !== undefined && (theirs === undefined || ours < theirs);
+}
+
 /**
- * After a failed replace condition: whether the stored head is a newer record than `record` (so `record`'s chunks
- * are referenced by nothing). Reads the stored head from the error (`ReturnValuesOnConditionCheckFailure`), else
- * with a consistent GetItem. When it cannot tell, it answers false: leaving chunks behind is safe, deleting
- * referenced ones is not.
+ * After a failed replace condition: the stored head's sequence key and TTL (to tell whether `record`'s chunks are
+ * referenced by nothing, or are the stored head's own). Reads them from the error
+ * (`ReturnValuesOnConditionCheckFailure`), else with a consistent GetItem. Undefined when it cannot tell: leaving
+ * chunks behind is safe, deleting referenced ones is not.
  */
-async function storedIsNewer(ctx: WriteContext, record: NormalizedRecord, error: unknown): Promise<boolean> {
-  let stored = (error as { Item?: Record<string, AttributeValue> }).Item?.sequenceKey?.S;
-  if (stored === undefined) {
+async function storedHead(
+  ctx: WriteContext,
+  record: NormalizedRecord,
+  error: unknown,
+): Promise<{ sequenceKey: string; expireAfter: number | undefined } | undefined> {
+  let stored = (error as { Item?: Record<string, AttributeValue> }).Item;
+  if (stored?.sequenceKey?.S === undefined) {
     try {
       const out = await retry(
         () =>
@@ -120,15 +142,18 @@ async function storedIsNewer(ctx: WriteContext, record: NormalizedRecord, error:
               TableName: ctx.tableName,
               Key: headKey('LATEST', record.partitionKey, record.sequenceKey),
               ConsistentRead: true,
-              ProjectionExpression: 'sequenceKey',
+              ProjectionExpression: 'sequenceKey, expireAfter',
             }),
           ),
         { ...ctx.backoff, isRetryable: isTransientError },
       );
-      stored = out.Item?.sequenceKey?.S;
+      stored = out.Item;
     } catch {
-      return false;
+      return undefined;
     }
   }
-  return stored !== undefined && stored > record.sequenceKey;
+  const sequenceKey = stored?.sequenceKey?.S;
+  if (sequenceKey === undefined) return undefined;
+  const expireAfter = stored?.expireAfter?.N === undefined ? undefined : Number(stored.expireAfter.N);
+  return { sequenceKey, expireAfter };
 }

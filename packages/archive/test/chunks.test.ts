@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { createLocalClients } from '@kinesis-archive/local';
 import { localAws } from '@kinesis-archive/local/vitest';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -130,6 +130,34 @@ describe('chunked records in LATEST', () => {
     } finally {
       plain.destroy();
     }
+  });
+
+  it('keeps a stored chunked record readable when it is archived again with a shorter TTL (TTL tag changed, then a retry)', async () => {
+    // TTL off on the table: the test deletes expired items itself, as DynamoDB's TTL eventually does.
+    const tableName = await freshTable(dynamodb, 'LATEST', { ttl: false });
+    const reader = new ArchiveReader({ dynamodb, tableName, mode: 'LATEST', consistentRead: true });
+    const data = randomBytes(800_000);
+    await new ArchiveWriter({ dynamodb, tableName, mode: 'LATEST' }).write([rec('k', seq(5), data)]);
+    // ArchiveTTL=expireSeconds=1 is added to the stream, then Lambda retries a batch holding the same record.
+    const ttlWriter = new ArchiveWriter({ dynamodb, tableName, mode: 'LATEST', ttlSeconds: 1 });
+    const again = await ttlWriter.write([rec('k', seq(5), data)]);
+    expect(again.skippedStale).toBe(1);
+    expect(again.failed).toEqual([]);
+    // Once past that TTL, DynamoDB deletes every item whose expireAfter has passed.
+    await new Promise((resolve) => setTimeout(resolve, 2_100));
+    const now = Math.floor(Date.now() / 1000);
+    const items = (await dynamodb.send(new ScanCommand({ TableName: tableName, ConsistentRead: true })))
+      .Items!;
+    for (const item of items) {
+      if (item.expireAfter?.N !== undefined && Number(item.expireAfter.N) <= now) {
+        await dynamodb.send(
+          new DeleteItemCommand({ TableName: tableName, Key: { partitionKey: item.partitionKey! } }),
+        );
+      }
+    }
+    // The stored head has no TTL: its record is still there, whole.
+    expect(Buffer.from((await reader.get('k'))!.data).equals(data)).toBe(true);
+    expect(await itemCount(tableName)).toBe(4);
   });
 
   it('rejects partition keys that could collide with chunk items', async () => {
