@@ -1,4 +1,4 @@
-import { type DeaggregatedRecord, deaggregate } from '@kinesis-archive/agg';
+import { type DeaggregatedRecord, deaggregate, MAX_PARTITION_KEY_LENGTH } from '@kinesis-archive/agg';
 import { encodeSequenceKey, InvalidSequenceNumberError, isSequenceNumber } from '@kinesis-archive/core';
 import { CHUNK_KEY_PREFIX } from './chunking.js';
 import { ArchiveRecordTooLargeError, InvalidArchiveRecordError } from './errors.js';
@@ -144,6 +144,17 @@ function checkUser(
   const pk = user.partitionKey;
   if (typeof pk !== 'string' || pk.length === 0) {
     return new InvalidArchiveRecordError(index, 'empty partition key', { partitionKey: pk });
+  }
+  // Kinesis accepts 1..256 characters; a foreign aggregate can hold longer keys, which DynamoDB may refuse for the
+  // whole BatchWriteItem call, failing the records written with it.
+  if (pk.length > MAX_PARTITION_KEY_LENGTH && [...pk].length > MAX_PARTITION_KEY_LENGTH) {
+    return new InvalidArchiveRecordError(
+      index,
+      `partition key longer than ${MAX_PARTITION_KEY_LENGTH} characters`,
+      {
+        partitionKey: pk,
+      },
+    );
   }
   if (pk.startsWith(CHUNK_KEY_PREFIX)) {
     return new InvalidArchiveRecordError(index, 'partition key starts with the reserved chunk prefix', {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { uniqueName } from '@kinesis-archive/local';
 import { localAws } from '@kinesis-archive/local/vitest';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -6,6 +7,7 @@ import {
   ArchiveReader,
   ArchiveTableNotFoundError,
   ArchiveWriter,
+  createArchiveHandler,
   InvalidArchiveOptionError,
 } from '../src/index.js';
 import { freshTable, lambdaRecord, rec, seq } from './helpers.js';
@@ -113,5 +115,55 @@ describe('invalid options', () => {
     await expect(writer.write({ Records: [] } as unknown as ArchiveInput[])).rejects.toThrow(
       InvalidArchiveOptionError,
     );
+  });
+});
+
+/** A KPL aggregate built by hand (a producer other than the KPL), so that it can hold any partition key. */
+function foreignAggregate(users: Array<{ partitionKey: string; data: string }>): Buffer {
+  const varint = (n: number): number[] => {
+    const out: number[] = [];
+    while (n > 127) {
+      out.push((n & 127) | 128);
+      n >>>= 7;
+    }
+    out.push(n);
+    return out;
+  };
+  const field = (tag: number, bytes: Buffer): Buffer => Buffer.from([tag, ...varint(bytes.length), ...bytes]);
+  const message = Buffer.concat([
+    ...users.map((u) => field(0x0a, Buffer.from(u.partitionKey))),
+    ...users.map((u, i) =>
+      field(0x1a, Buffer.concat([Buffer.from([0x08, ...varint(i)]), field(0x1a, Buffer.from(u.data))])),
+    ),
+  ]);
+  return Buffer.concat([
+    Buffer.from([0xf3, 0x89, 0x9a, 0xc2]),
+    message,
+    createHash('md5').update(message).digest(),
+  ]);
+}
+
+describe('a user record whose partition key Kinesis would not accept (over 256 characters)', () => {
+  it('ALL: fails alone as INVALID_RECORD; the records written with it are archived and Lambda retries from it', async () => {
+    const tableName = await freshTable(dynamodb, 'ALL');
+    const handler = createArchiveHandler({ dynamodb, mode: 'ALL', tableName });
+    const arn = 'arn:aws:kinesis:us-east-1:123456789012:stream/foreign';
+    const records = Array.from({ length: 25 }, (_, i) => lambdaRecord(`k-${i}`, seq(i), `d-${i}`, arn));
+    const agg = foreignAggregate([
+      { partitionKey: 'fine', data: 'a' },
+      { partitionKey: 'x'.repeat(2_100), data: 'b' },
+    ]);
+    records[20] = lambdaRecord('a', seq(20), agg, arn);
+    expect(await handler({ Records: records })).toEqual({ batchItemFailures: [{ itemIdentifier: seq(20) }] });
+    const reader = new ArchiveReader({ dynamodb, tableName, mode: 'ALL', consistentRead: true });
+    for (let i = 0; i < 25; i++)
+      if (i !== 20) expect((await reader.get(`k-${i}`))?.sequenceNumber).toBe(seq(i));
+    expect((await reader.get('fine'))?.sequenceNumber).toBe(seq(20));
+
+    const writer = new ArchiveWriter({ dynamodb, tableName, mode: 'ALL' });
+    const result = await writer.write(records);
+    expect(result.failed.map((f) => [f.index, f.subSequenceNumber, f.error.code])).toEqual([
+      [20, 1, 'INVALID_RECORD'],
+    ]);
   });
 });
