@@ -10,9 +10,12 @@ import { toWriteError } from './write-errors.js';
 
 /**
  * The replace condition: the key is new, or the stored record is older. `sequenceKey` is fixed-width, so string
- * order is position order for sequence numbers of any length.
+ * order is position order for sequence numbers of any length. An item without `sequenceKey` was not written by
+ * this package (the archiver it replaces used the same table name and key, without `sequenceKey`): it counts as
+ * older, so a table taken over from that archiver keeps being updated instead of freezing every existing key.
  */
-export const LATEST_CONDITION = 'attribute_not_exists(partitionKey) OR sequenceKey < :newKey';
+export const LATEST_CONDITION =
+  'attribute_not_exists(partitionKey) OR attribute_not_exists(sequenceKey) OR sequenceKey < :newKey';
 
 /** Keeps the newest record of each key; the others are counted as compacted (or stale when exact duplicates). */
 export function compactBatch(records: readonly NormalizedRecord[]): {

@@ -1,3 +1,4 @@
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { aggregate } from '@kinesis-archive/agg';
 import { localAws } from '@kinesis-archive/local/vitest';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -30,6 +31,30 @@ describe('LATEST writer', () => {
     expect((await reader.get('a'))?.sequenceNumber).toBe(seq(5));
     expect(text((await reader.get('a'))!.data)).toBe(`v-${seq(5)}`);
     expect((await reader.get('b'))?.sequenceNumber).toBe(seq(2));
+  });
+
+  it('replaces an item written by the archiver it replaces (same table layout, no sequenceKey)', async () => {
+    const tableName = await freshTable(dynamodb, 'LATEST');
+    // the old archiver's LATEST item: partitionKey, sequenceNumber, recordData, ... and no sequenceKey
+    await dynamodb.send(
+      new PutItemCommand({
+        TableName: tableName,
+        Item: {
+          partitionKey: { S: 'k' },
+          sequenceNumber: { S: seq(7) },
+          recordData: { B: Buffer.from('legacy') },
+          lastUpdate: { N: '1700000000000' },
+        },
+      }),
+    );
+    const writer = new ArchiveWriter({ dynamodb, tableName, mode: 'LATEST' });
+    const reader = new ArchiveReader({ dynamodb, tableName, mode: 'LATEST', consistentRead: true });
+    const result = await writer.write([rec('k', seq(8))]);
+    expect(result).toMatchObject({ written: 1, skippedStale: 0, failed: [] });
+    expect(text((await reader.get('k'))!.data)).toBe(`v-${seq(8)}`);
+    // and from then on the usual order applies
+    expect((await writer.write([rec('k', seq(6))])).skippedStale).toBe(1);
+    expect((await reader.get('k'))?.sequenceNumber).toBe(seq(8));
   });
 
   it('skips late and duplicate records delivered in later batches', async () => {
