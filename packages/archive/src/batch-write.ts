@@ -44,7 +44,9 @@ export async function batchPut(
           () => dynamodb.send(new BatchWriteItemCommand({ RequestItems: { [tableName]: requests } })),
           options.backoff,
         );
-        unprocessed = out.UnprocessedItems?.[tableName] ?? [];
+        // One table per request: every entry is ours, whatever name it is keyed by (a table given by ARN may
+        // come back under its name, or the other way round).
+        unprocessed = Object.values(out.UnprocessedItems ?? {}).flat();
       } catch (error) {
         const typed = toWriteError(error, tableName);
         for (const e of pending) if (!failures.has(e.owner)) failures.set(e.owner, typed);

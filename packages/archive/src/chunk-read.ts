@@ -35,12 +35,13 @@ export async function readChunks(
         () => dynamodb.send(new BatchGetItemCommand({ RequestItems: { [tableName]: current } })),
         backoffOptions,
       );
-      for (const item of (out.Responses?.[tableName] ?? []) as Item[]) {
+      // One table per request: every entry is ours, whatever name it is keyed by (table name or ARN).
+      for (const item of Object.values(out.Responses ?? {}).flat() as Item[]) {
         const index = Number(item.chunkIndex?.N);
         const data = item.recordData?.B;
         if (Number.isInteger(index) && data) found.set(index, data);
       }
-      request = out.UnprocessedKeys?.[tableName];
+      request = Object.values(out.UnprocessedKeys ?? {})[0];
       if (request?.Keys?.length && !(await backoff.wait())) {
         throw new CorruptArchiveItemError('chunks could not be read in time (unprocessed keys)', { ...head });
       }

@@ -160,6 +160,39 @@ describe('chunked records in LATEST', () => {
     expect(await itemCount(tableName)).toBe(4);
   });
 
+  it('reads chunks whose BatchGetItem answer names the table by another name (its ARN)', async () => {
+    const { tableName, writer } = await setup('LATEST');
+    const data = randomBytes(800_000);
+    await writer.write([rec('k', seq(1), data)]);
+    const other = createLocalClients(endpoints);
+    let rekeyed = 0;
+    other.dynamodb.middlewareStack.add(
+      (next) => async (args) => {
+        const out = await next(args);
+        const output = out.output as { Responses?: Record<string, unknown[]> };
+        const items = output.Responses?.[tableName];
+        if (items) {
+          output.Responses = { [`arn:aws:dynamodb:us-east-1:123456789012:table/${tableName}`]: items };
+          rekeyed++;
+        }
+        return out;
+      },
+      { step: 'initialize', name: 'responsesUnderArn' },
+    );
+    try {
+      const reader = new ArchiveReader({
+        dynamodb: other.dynamodb,
+        tableName,
+        mode: 'LATEST',
+        consistentRead: true,
+      });
+      expect(Buffer.from((await reader.get('k'))!.data).equals(data)).toBe(true);
+      expect(rekeyed).toBeGreaterThan(0);
+    } finally {
+      other.destroy();
+    }
+  });
+
   it('rejects partition keys that could collide with chunk items', async () => {
     const { writer } = await setup('LATEST');
     const result = await writer.write([rec(`${CHUNK_KEY_PREFIX}x`, seq(1))]);

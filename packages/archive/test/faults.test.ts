@@ -53,6 +53,39 @@ describe('faults injected by the proxy', () => {
     }
   });
 
+  it('ALL: UnprocessedItems keyed by another name of the table (its ARN) are still retried', async () => {
+    const tableName = await freshTable(dynamodb, 'ALL');
+    const p = await throughProxy([
+      { operation: 'BatchWriteItem', fault: 'partial', probability: 1, entryFailureRate: 0.4, maxCount: 3 },
+    ]);
+    // The response names the table by its ARN although the request named it by its name.
+    let rekeyed = 0;
+    p.dynamodb.middlewareStack.add(
+      (next) => async (args) => {
+        const out = await next(args);
+        const output = out.output as { UnprocessedItems?: Record<string, unknown[]> };
+        const items = output.UnprocessedItems?.[tableName];
+        if (items?.length) {
+          output.UnprocessedItems = { [`arn:aws:dynamodb:us-east-1:123456789012:table/${tableName}`]: items };
+          rekeyed++;
+        }
+        return out;
+      },
+      { step: 'initialize', name: 'unprocessedUnderArn' },
+    );
+    try {
+      const writer = new ArchiveWriter({ dynamodb: p.dynamodb, tableName, mode: 'ALL', retry: fast });
+      const records = Array.from({ length: 75 }, (_, i) => rec(`k-${i}`, seq(i)));
+      const result = await writer.write(records);
+      expect(rekeyed).toBeGreaterThan(0);
+      expect(result).toMatchObject({ written: 75, failed: [] });
+      const reader = new ArchiveReader({ dynamodb, tableName, mode: 'ALL', consistentRead: true });
+      expect((await collect(reader.scan())).length).toBe(75);
+    } finally {
+      await p.close();
+    }
+  });
+
   it('LATEST: throttled and failing conditional writes are retried with nothing lost', async () => {
     const tableName = await freshTable(dynamodb, 'LATEST');
     const p = await throughProxy([
