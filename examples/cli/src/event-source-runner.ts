@@ -114,7 +114,13 @@ function validate(options: KinesisEventSourceOptions) {
   return { batchSize, maxRetries, start, idleMs, limit: positiveInteger('getRecordsLimit', limit, 10_000) };
 }
 
-type ShardState = { shard: Shard; initial: boolean; state: 'waiting' | 'running' | 'finished' };
+type ShardState = {
+  shard: Shard;
+  initial: boolean;
+  state: 'waiting' | 'running' | 'finished';
+  /** Kept across runs of the shard: a shard that stopped idle goes on after its last record when it runs again. */
+  reader?: ShardReader;
+};
 
 /**
  * Runs a Kinesis handler locally the way Lambda's event source mapping would: lists the shards, reads each with
@@ -192,7 +198,7 @@ export async function runKinesisEventSource(options: KinesisEventSourceOptions):
     for (const [id, s] of known) {
       if (s.state !== 'waiting' || !isReady(s) || signal.aborted) continue;
       s.state = 'running';
-      const reader = new ShardReader(
+      s.reader ??= new ShardReader(
         kinesis,
         stream.streamName,
         id,
@@ -200,6 +206,7 @@ export async function runKinesisEventSource(options: KinesisEventSourceOptions):
         limit,
         signal,
       );
+      const reader = s.reader;
       const work = runShard(reader, settings)
         .then(async () => {
           running.delete(id);

@@ -1,4 +1,10 @@
-import { ListShardsCommand, SplitShardCommand } from '@aws-sdk/client-kinesis';
+import {
+  GetShardIteratorCommand,
+  type KinesisClient,
+  ListShardsCommand,
+  PutRecordCommand,
+  SplitShardCommand,
+} from '@aws-sdk/client-kinesis';
 import { type KinesisStreamEvent, shardIdOfEvent } from '@kinesis-archive/core';
 import { createStream, uniqueName } from '@kinesis-archive/local';
 import { localAws } from '@kinesis-archive/local/vitest';
@@ -243,6 +249,72 @@ describe('runKinesisEventSource', () => {
     await expect(
       runKinesisEventSource({ kinesis, streamName: uniqueName('missing'), handler, stopWhenIdle: true }),
     ).rejects.toBeInstanceOf(StreamNotFoundError);
+  });
+
+  it('resumes a shard that stopped idle where it was, when a reshard elsewhere wakes the run up', async () => {
+    // Shard A goes idle and its worker stops; later shard B is split and read to its end, which makes the run
+    // schedule the waiting shards again. A must go on after its last record, not re-open at the starting position
+    // (with LATEST that skipped what A received in between; with TRIM_HORIZON it re-delivered everything).
+    const streamName = uniqueName('runner-idle-resume');
+    await createStream(kinesis, streamName, { shards: 2 });
+    const A = 'shardId-000000000000';
+    const B = 'shardId-000000000001';
+    const hashA = '1';
+    const hashB = (2n ** 127n + 1n).toString();
+    const opened = new Set<string>();
+    const watched = Object.create(kinesis) as KinesisClient;
+    // biome-ignore lint/suspicious/noExplicitAny: a pass-through spy on the client's send.
+    watched.send = (async (command: any) => {
+      const out = await kinesis.send(command);
+      if (command instanceof GetShardIteratorCommand) opened.add(command.input.ShardId ?? '');
+      return out;
+      // biome-ignore lint/suspicious/noExplicitAny: see above.
+    }) as any;
+    const delivered: string[] = [];
+    let putOnA: string | undefined;
+    const run = runKinesisEventSource({
+      kinesis: watched,
+      streamName,
+      startingPosition: 'LATEST',
+      stopWhenIdle: { idleMs: 300 },
+      pollIntervalMs: 20,
+      handler: async (event) => {
+        for (const r of event.Records) delivered.push(`${shardIdOfEvent(r)}/${data(r)}`);
+        if (shardIdOfEvent(event.Records[0]!) !== B || putOnA) return;
+        await new Promise((r) => setTimeout(r, 1_500)); // A is idle and its worker has stopped by now
+        const out = await kinesis.send(
+          new PutRecordCommand({
+            StreamName: streamName,
+            PartitionKey: 'a',
+            ExplicitHashKey: hashA,
+            Data: Buffer.from('on-a'),
+          }),
+        );
+        putOnA = out.ShardId;
+        await kinesis.send(
+          new SplitShardCommand({
+            StreamName: streamName,
+            ShardToSplit: B,
+            NewStartingHashKey: (2n ** 127n + 2n ** 126n).toString(),
+          }),
+        );
+      },
+    });
+    for (let i = 0; i < 500 && !(opened.has(A) && opened.has(B)); i++)
+      await new Promise((r) => setTimeout(r, 10));
+    await kinesis.send(
+      new PutRecordCommand({
+        StreamName: streamName,
+        PartitionKey: 'b',
+        ExplicitHashKey: hashB,
+        Data: Buffer.from('on-b'),
+      }),
+    );
+    const stats = await run;
+    expect(putOnA).toBe(A);
+    expect(stats.shards[B]?.finished).toBe(true);
+    expect(delivered).toEqual([`${B}/on-b`, `${A}/on-a`]);
+    expect(stats.records).toBe(2);
   });
 
   it('stops cleanly when the signal aborts', async () => {
