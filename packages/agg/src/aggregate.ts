@@ -175,6 +175,9 @@ class Group {
 
 const EMPTY = new Uint8Array(0);
 
+/** A UTF-16 surrogate not part of a pair (with the `u` flag a pair is one code point, never a match). */
+const LONE_SURROGATE = /\p{Cs}/u;
+
 /** UTF-8 length of a partition key: its length when it is ASCII (the usual case), else `Buffer.byteLength`. */
 function utf8Length(s: string): number {
   const n = s.length;
@@ -312,6 +315,13 @@ export class Aggregator {
     // -1: not in the table yet
     let pkIdx = group.pkCount > 0 ? (group.pkIndex.get(pk) ?? -1) : -1;
     const pkBytes = pkIdx < 0 ? utf8Length(pk) : group.pkBytes[pkIdx]!;
+    // a non-ASCII key new to this aggregate: UTF-8 would turn a lone surrogate into U+FFFD (another key)
+    if (pkIdx < 0 && pkBytes !== pk.length && LONE_SURROGATE.test(pk)) {
+      throw new InvalidPartitionKeyError(
+        { index, partitionKey: pk },
+        'contains a lone surrogate (not valid UTF-16)',
+      );
+    }
     if (dataLen + pkBytes > this.maxBytes) {
       throw new RecordTooLargeError({ index, partitionKey: pk }, dataLen + pkBytes, this.maxBytes);
     }

@@ -40,7 +40,10 @@ export class RecordTooLargeError extends KinesisArchiveError {
   }
 }
 
-/** A partition key that is not a string of 1..256 Unicode characters. Code `INVALID_PARTITION_KEY`. */
+/**
+ * A partition key that is not a string of 1..256 Unicode characters, or that holds a lone surrogate (UTF-8 would
+ * replace it with U+FFFD, so the key would come back changed). Code `INVALID_PARTITION_KEY`.
+ */
 export class InvalidPartitionKeyError extends KinesisArchiveError {
   /** Position of the offending record in the input (-1 when the key was not given as part of a record). */
   readonly index: number;
