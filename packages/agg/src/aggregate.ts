@@ -520,7 +520,9 @@ export function aggregate(records: Iterable<UserRecord>, options?: AggregateOpti
 }
 
 /**
- * Aggregates a stream of user records, yielding each aggregate as soon as it is complete.
+ * Aggregates a stream of user records, yielding each aggregate as soon as it is complete. When a record is
+ * rejected (see {@link Aggregator.add}) or `records` throws, the records taken before it are yielded first, then
+ * the error is thrown: every record before the error's `index` has been yielded, none after.
  *
  * @example
  * ```ts
@@ -533,12 +535,18 @@ export async function* aggregateStream(
 ): AsyncGenerator<AggregatedRecord, void, undefined> {
   const aggregator = new Aggregator(options);
   const out: AggregatedRecord[] = [];
-  for await (const record of records) {
-    aggregator.addTo(record, out);
-    if (out.length > 0) {
-      yield* out;
-      out.length = 0;
+  try {
+    for await (const record of records) {
+      aggregator.addTo(record, out);
+      if (out.length > 0) {
+        yield* out;
+        out.length = 0;
+      }
     }
+  } catch (error) {
+    // a rejected record or a failing source: the records taken before it are still delivered, then the error
+    yield* aggregator.flush();
+    throw error;
   }
   yield* aggregator.flush();
 }
