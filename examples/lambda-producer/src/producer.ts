@@ -1,5 +1,6 @@
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { type AggregatedRecord, Aggregator, deaggregate } from '@kinesis-archive/agg';
+import { AbortError } from '@kinesis-archive/core';
 import { KinesisWriter, type KinesisWriterOptions, type WriterRecord } from '@kinesis-archive/replay';
 import type { ProducerEvent } from './input.js';
 import { ShardMapCache } from './shard-map-cache.js';
@@ -22,7 +23,10 @@ export interface ProducerOptions {
 export interface FailedEvent {
   /** The event's key. */
   key: string;
-  /** Why: an invalid key or hash key, an event too large, or a put that kept failing (typed errors). */
+  /**
+   * Why: an invalid key or hash key, an event too large, a put that kept failing, or the writer's `signal` aborted
+   * before it was sent (`AbortError`, code `ABORTED`) (typed errors).
+   */
   error: Error;
 }
 
@@ -128,6 +132,11 @@ export function createProducer(options: ProducerOptions): Producer {
       const stats = await writer.close();
       result.retries = stats.retries;
       for (const { record, error } of stats.failed) result.failed.push(...eventsOf(record, error));
+      // Records the writer still held when its signal aborted were not sent: report them too.
+      if (stats.unsent.length > 0) {
+        const aborted = new AbortError(options.writer?.signal?.reason);
+        for (const record of stats.unsent) result.failed.push(...eventsOf(record, aborted));
+      }
       return result;
     },
   };

@@ -1,11 +1,17 @@
 import { deaggregate, hashKeyOf, ShardMap } from '@kinesis-archive/agg';
-import { createStream, readStream, uniqueName } from '@kinesis-archive/local';
+import {
+  createLocalClients,
+  createStream,
+  readStream,
+  startFaultProxy,
+  uniqueName,
+} from '@kinesis-archive/local';
 import { localAws } from '@kinesis-archive/local/vitest';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ProducerEvent } from '../src/input.js';
 import { createProducer } from '../src/producer.js';
 
-const { clients } = localAws();
+const { clients, endpoints } = localAws();
 afterAll(() => clients.destroy());
 
 /** The user records on the stream, deaggregated, per key in stream order; checks each sits on its key's shard. */
@@ -88,5 +94,40 @@ describe('createProducer', () => {
     expect([first.sent, second.sent]).toEqual([1, 1]);
     const { byKey } = await readBack(streamName);
     expect(byKey.get('k')).toEqual(['1', '2']);
+  });
+  it('reports the events still unsent when the writer signal aborts, never drops them silently', async () => {
+    const streamName = uniqueName('producer');
+    await createStream(clients.kinesis, streamName, { shards: 2 });
+    // Every PutRecords is throttled: the events wait in the writer for a retry when the signal fires.
+    const proxy = await startFaultProxy({
+      target: endpoints.kinesis!,
+      seed: 3,
+      rules: [{ operation: 'PutRecords', fault: 'throttle', probability: 1 }],
+    });
+    const proxied = createLocalClients(
+      { region: endpoints.region, kinesis: proxy.endpoint },
+      { maxAttempts: 1 },
+    );
+    try {
+      const controller = new AbortController();
+      const producer = createProducer({
+        kinesis: proxied.kinesis,
+        streamName,
+        writer: {
+          signal: controller.signal,
+          retry: { baseDelayMs: 50, maxDelayMs: 100, maxAttempts: 1_000, budgetMs: 60_000 },
+        },
+      });
+      setTimeout(() => controller.abort(), 500);
+      const events = ['a', 'b', 'c', 'd'].map((key) => ({ key, payload: `event ${key}` }));
+      const result = await producer.send(events); // buffered at once: the abort comes during the flush
+      expect(result.sent + result.failed.length).toBe(events.length);
+      expect(result.sent).toBe(0);
+      expect(result.failed.map((f) => f.key).sort()).toEqual(['a', 'b', 'c', 'd']);
+      expect(result.failed.every((f) => (f.error as { code?: string }).code === 'ABORTED')).toBe(true);
+    } finally {
+      proxied.destroy();
+      await proxy.stop();
+    }
   });
 });
