@@ -15,7 +15,7 @@ import {
   RecordTooLargeError,
 } from './errors.js';
 import { isExplicitHashKey, md5, readUInt128BE } from './hash.js';
-import type { ShardMap } from './shard-map.js';
+import { type ShardMap, shardMapGeneration } from './shard-map.js';
 
 // Module-local copies of the constants used per record or per aggregate (plain local reads on the hot path).
 const MAGIC_LENGTH = MAGIC.length;
@@ -230,6 +230,13 @@ export class Aggregator {
   /** Largest protobuf message size: `maxBytes` less the frame and the outer partition key. */
   private readonly limit: number;
   private readonly groups = new Map<string, Group>();
+  /**
+   * Groups of shards the map no longer has (it was refreshed after a reshard), emitted before anything newer so
+   * that the records of one key keep their order.
+   */
+  private retired: Group[] = [];
+  /** The shard map's generation the groups were made for. */
+  private generation = 0;
   private single: Group | undefined;
   private seen = 0;
   private pending = 0;
@@ -241,6 +248,7 @@ export class Aggregator {
     if (!(maxRecords >= 1)) throw new InvalidOptionError('maxRecords', maxRecords, 'a number >= 1');
     this.maxRecords = maxRecords;
     this.shardMap = options.shardMap;
+    if (this.shardMap) this.generation = shardMapGeneration(this.shardMap);
     this.outerKey = options.aggregatePartitionKey ?? DEFAULT_AGGREGATE_PARTITION_KEY;
     if (typeof this.outerKey !== 'string' || this.outerKey.length === 0 || this.outerKey.length > 256) {
       throw new InvalidOptionError('aggregatePartitionKey', this.outerKey, 'a string of 1..256 characters');
@@ -269,6 +277,7 @@ export class Aggregator {
   /** Emits every pending record (aggregated per shard; a lone record as it is). */
   flush(): AggregatedRecord[] {
     const out: AggregatedRecord[] = [];
+    if (this.retired.length > 0) this.emitRetired(out);
     if (this.single && this.single.count > 0) out.push(this.emit(this.single));
     for (const group of this.groups.values()) if (group.count > 0) out.push(this.emit(group));
     this.groups.clear();
@@ -299,6 +308,13 @@ export class Aggregator {
     let group: Group;
     let hashKey: bigint | undefined;
     if (this.shardMap) {
+      const generation = shardMapGeneration(this.shardMap);
+      if (generation !== this.generation) {
+        // the map changed: the pending groups belong to the old shards; they go out before any newer record
+        for (const g of this.groups.values()) if (g.count > 0) this.retired.push(g);
+        this.groups.clear();
+        this.generation = generation;
+      }
       hashKey = ehk !== undefined ? BigInt(ehk) : readUInt128BE(md5(pk));
       const shardId = this.shardMap.shardFor(hashKey)?.shardId;
       const key = shardId ?? '';
@@ -325,6 +341,7 @@ export class Aggregator {
     if (dataLen + pkBytes > this.maxBytes) {
       throw new RecordTooLargeError({ index, partitionKey: pk }, dataLen + pkBytes, this.maxBytes);
     }
+    if (this.retired.length > 0) this.emitRetired(out);
     // -2: no explicit hash key; -1: not in the table yet
     let ehkIdx = ehk === undefined ? -2 : group.ehkCount > 0 ? (group.ehkIndex.get(ehk) ?? -1) : -1;
 
@@ -351,6 +368,11 @@ export class Aggregator {
     group.push(pkIdx, ehkIdx < 0 ? -1 : ehkIdx, data);
     group.size += cost;
     this.pending++;
+  }
+
+  private emitRetired(out: AggregatedRecord[]): void {
+    for (const group of this.retired) out.push(this.emit(group));
+    this.retired = [];
   }
 
   private emit(group: Group): AggregatedRecord {

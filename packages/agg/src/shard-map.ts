@@ -149,9 +149,37 @@ export class ShardMap {
     ranges.sort((a, b) =>
       a.startingHashKey < b.startingHashKey ? -1 : a.startingHashKey > b.startingHashKey ? 1 : 0,
     );
+    if (!sameRanges(this.ranges, ranges)) generations.set(this, (generations.get(this) ?? 0) + 1);
     this.ranges = ranges;
     this.starts = ranges.map((r) => r.startingHashKey);
   }
+}
+
+/** How many times each map's open shards changed (a refresh after a reshard): see {@link shardMapGeneration}. */
+const generations = new WeakMap<ShardMap, number>();
+
+/**
+ * @internal A number that changes whenever `map`'s open shards change, so that an {@link Aggregator} can tell
+ * that the records it holds were grouped by shards that are gone.
+ */
+export function shardMapGeneration(map: ShardMap): number {
+  return generations.get(map) ?? 0;
+}
+
+function sameRanges(a: readonly ShardRange[], b: readonly ShardRange[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (
+      x.shardId !== y.shardId ||
+      x.startingHashKey !== y.startingHashKey ||
+      x.endingHashKey !== y.endingHashKey
+    ) {
+      return false;
+    }
+  }
+  return true;
 }
 
 function isIterable(value: object): value is Iterable<ShardDescription> {
