@@ -26,7 +26,14 @@ interface Run {
 }
 
 /** Runs the CLI as a user would, with no AWS credentials in the environment. */
-function cli(args: string[], options: { until?: (stdout: string) => boolean; signal?: NodeJS.Signals } = {}) {
+function cli(
+  args: string[],
+  options: {
+    until?: (stdout: string) => boolean;
+    untilStderr?: (stderr: string) => boolean;
+    signal?: NodeJS.Signals;
+  } = {},
+) {
   const env = { ...process.env };
   for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_PROFILE', 'AWS_SESSION_TOKEN'])
     delete env[name];
@@ -40,6 +47,7 @@ function cli(args: string[], options: { until?: (stdout: string) => boolean; sig
     });
     child.stderr.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
+      if (options.untilStderr?.(stderr)) child.kill(options.signal ?? 'SIGINT');
     });
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
@@ -219,6 +227,39 @@ describe('kinesis-archive', () => {
     ]);
     expect(run.code).toBe(0);
     expect(JSON.parse(run.stdout)).toMatchObject({ records: 0, mode: 'LATEST' });
+  });
+
+  it('archive --until-idle interrupted by Ctrl-C before the tip exits with 1 and says so', async () => {
+    const stream = uniqueName('cli-interrupted');
+    await createStream(clients.kinesis, stream, { shards: 1 });
+    await putRecords(clients.kinesis, stream, 300);
+    let interrupted = false;
+    const run = await cli(
+      [
+        'archive',
+        '--stream',
+        stream,
+        '--mode',
+        'ALL',
+        '--create-table',
+        '--batch-size',
+        '1',
+        '--until-idle',
+        '--json',
+        ...connection,
+      ],
+      {
+        untilStderr: (stderr) => {
+          if (interrupted || !/archive \d+/.test(stderr)) return false;
+          interrupted = true;
+          return true;
+        },
+      },
+    );
+    const summary = JSON.parse(run.stdout) as { records: number; aborted: boolean };
+    expect(summary.records).toBeLessThan(300);
+    expect(summary.aborted).toBe(true);
+    expect(run.code).toBe(1);
   });
 
   it('tail prints the changes of a table stream as JSON lines', async () => {

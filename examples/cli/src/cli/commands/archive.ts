@@ -103,6 +103,8 @@ export function archiveCommand(ctx: CommandContext): Command {
             }
           },
         });
+        // Ctrl-C / SIGTERM stopped the run: with --until-idle that means records may be left unarchived.
+        const aborted = ctx.signal.aborted;
         bar.done();
         const summary = {
           stream: options.stream,
@@ -115,14 +117,17 @@ export function archiveCommand(ctx: CommandContext): Command {
           errors: stats.errors,
           shards: stats.shards,
           elapsedMs: stats.elapsedMs,
+          aborted,
         };
         if (options.json) ctx.output.out(JSON.stringify(summary));
         else {
           ctx.output.out(
             `archived ${stats.records} records from ${options.stream} in ${stats.invocations} invocations ` +
-              `(${stats.retries} retries) in ${(stats.elapsedMs / 1000).toFixed(1)} s`,
+              `(${stats.retries} retries) in ${(stats.elapsedMs / 1000).toFixed(1)} s` +
+              (aborted ? ' (interrupted)' : ''),
           );
         }
+        if (aborted && options.untilIdle) ctx.exitCode = 1;
       });
     });
 }
