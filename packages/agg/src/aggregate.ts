@@ -231,8 +231,8 @@ export class Aggregator {
   private readonly limit: number;
   private readonly groups = new Map<string, Group>();
   /**
-   * Groups of shards the map no longer has (it was refreshed after a reshard), emitted before anything newer so
-   * that the records of one key keep their order.
+   * Groups of shards the map no longer has (it was refreshed after a reshard): their records are re-packed by the
+   * current shards and emitted before anything newer, so that the records of one key keep their order.
    */
   private retired: Group[] = [];
   /** The shard map's generation the groups were made for. */
@@ -370,9 +370,35 @@ export class Aggregator {
     this.pending++;
   }
 
+  /**
+   * Emits the records held for shards the map no longer has, re-packed by the current shards (so that no
+   * aggregate mixes two of them), in their order.
+   */
   private emitRetired(out: AggregatedRecord[]): void {
-    for (const group of this.retired) out.push(this.emit(group));
+    const repack = new Aggregator({
+      maxBytes: this.maxBytes,
+      maxRecords: this.maxRecords,
+      shardMap: this.shardMap,
+      aggregatePartitionKey: this.outerKey,
+    });
+    for (const group of this.retired) {
+      for (let i = 0; i < group.count; i++) {
+        const ehkIdx = group.recEhk[i]!;
+        repack.addTo(
+          {
+            partitionKey: group.pks[group.recPk[i]!]!,
+            explicitHashKey: ehkIdx >= 0 ? group.ehks[ehkIdx] : undefined,
+            data: group.recData[i]!,
+          },
+          out,
+        );
+      }
+      this.pending -= group.count;
+      group.reset();
+    }
     this.retired = [];
+    for (const record of repack.flush()) out.push(record);
+    recent.aggregator = this;
   }
 
   private emit(group: Group): AggregatedRecord {

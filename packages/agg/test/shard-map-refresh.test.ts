@@ -56,8 +56,34 @@ describe('ShardMap refreshed while the aggregator holds records', () => {
     expect(userData(emitted)).toEqual(['1', '2', '3', '4', '5', '6', '7']);
     // and every aggregate is routed inside the shard it names
     const child = hashKeyOf('k') < HALF ? 'c1' : 'c2';
-    expect(emitted.map((r) => r.shardId)).toEqual(['p', child, child]);
+    expect(emitted.map((r) => r.shardId)).toEqual([child, child, child]);
     expect(agg.pendingRecords).toBe(0);
+  });
+
+  it('the held records are re-packed by the new shards: no aggregate mixes two of them', async () => {
+    const shards = { current: parent };
+    const shardMap = await ShardMap.load(fakeClient(shards), { streamName: 's' });
+    const agg = new Aggregator({ shardMap });
+    const keys = Array.from({ length: 20 }, (_, i) => `key-${i}`);
+    expect(new Set(keys.map((k) => hashKeyOf(k) < HALF)).size).toBe(2);
+    const emitted: AggregatedRecord[] = [];
+    for (const k of keys) emitted.push(...agg.add({ partitionKey: k, data: k }));
+    shards.current = split;
+    await shardMap.refresh();
+    emitted.push(...agg.add({ partitionKey: 'key-0', data: 'last' }));
+    emitted.push(...agg.flush());
+    const owner = (hashKey: bigint) => (hashKey < HALF ? 'c1' : 'c2');
+    for (const r of emitted) {
+      const users =
+        r.recordCount === 1
+          ? [{ partitionKey: r.partitionKey, explicitHashKey: r.explicitHashKey }]
+          : deaggregate({ data: r.data, partitionKey: r.partitionKey });
+      expect(owner(hashKeyOf(r.partitionKey, r.explicitHashKey))).toBe(r.shardId);
+      for (const u of users) expect(owner(hashKeyOf(u.partitionKey, u.explicitHashKey))).toBe(r.shardId);
+    }
+    const data = userData(emitted);
+    expect([...data].sort()).toEqual([...keys, 'last'].sort());
+    expect(data.indexOf('key-0')).toBeLessThan(data.indexOf('last'));
   });
 
   it('a record rejected right after the refresh loses none of the held records', async () => {
