@@ -277,6 +277,7 @@ export class Aggregator {
   /** Emits every pending record (aggregated per shard; a lone record as it is). */
   flush(): AggregatedRecord[] {
     const out: AggregatedRecord[] = [];
+    if (this.shardMap && shardMapGeneration(this.shardMap) !== this.generation) this.retireGroups();
     if (this.retired.length > 0) this.emitRetired(out);
     if (this.single && this.single.count > 0) out.push(this.emit(this.single));
     for (const group of this.groups.values()) if (group.count > 0) out.push(this.emit(group));
@@ -308,13 +309,7 @@ export class Aggregator {
     let group: Group;
     let hashKey: bigint | undefined;
     if (this.shardMap) {
-      const generation = shardMapGeneration(this.shardMap);
-      if (generation !== this.generation) {
-        // the map changed: the pending groups belong to the old shards; they go out before any newer record
-        for (const g of this.groups.values()) if (g.count > 0) this.retired.push(g);
-        this.groups.clear();
-        this.generation = generation;
-      }
+      if (shardMapGeneration(this.shardMap) !== this.generation) this.retireGroups();
       hashKey = ehk !== undefined ? BigInt(ehk) : readUInt128BE(md5(pk));
       const shardId = this.shardMap.shardFor(hashKey)?.shardId;
       const key = shardId ?? '';
@@ -368,6 +363,13 @@ export class Aggregator {
     group.push(pkIdx, ehkIdx < 0 ? -1 : ehkIdx, data);
     group.size += cost;
     this.pending++;
+  }
+
+  /** The map changed: the pending groups belong to the old shards; they go out before any newer record. */
+  private retireGroups(): void {
+    for (const g of this.groups.values()) if (g.count > 0) this.retired.push(g);
+    this.groups.clear();
+    this.generation = shardMapGeneration(this.shardMap!);
   }
 
   /**

@@ -86,6 +86,24 @@ describe('ShardMap refreshed while the aggregator holds records', () => {
     expect(data.indexOf('key-0')).toBeLessThan(data.indexOf('last'));
   });
 
+  it('a flush right after the refresh re-packs the held records by the new shards too', async () => {
+    const shards = { current: parent };
+    const shardMap = await ShardMap.load(fakeClient(shards), { streamName: 's' });
+    const agg = new Aggregator({ shardMap });
+    const keys = Array.from({ length: 20 }, (_, i) => `key-${i}`);
+    for (const k of keys) expect(agg.add({ partitionKey: k, data: k })).toEqual([]);
+    shards.current = split;
+    await shardMap.refresh();
+    const emitted = agg.flush();
+    expect(emitted.map((r) => r.shardId).sort()).toEqual(['c1', 'c2']);
+    for (const r of emitted) {
+      for (const u of deaggregate({ data: r.data, partitionKey: r.partitionKey })) {
+        expect(hashKeyOf(u.partitionKey) < HALF ? 'c1' : 'c2').toBe(r.shardId);
+      }
+    }
+    expect(userData(emitted).sort()).toEqual([...keys].sort());
+  });
+
   it('a record rejected right after the refresh loses none of the held records', async () => {
     const shards = { current: parent };
     const shardMap = await ShardMap.load(fakeClient(shards), { streamName: 's' });
