@@ -88,6 +88,108 @@ describe('Aggregator with a shard map that is refreshed at any time', () => {
   });
 });
 
+describe('Aggregator with rejected records, multi-byte keys and explicit hash keys', () => {
+  const Q = (MAX_HASH_KEY + 1n) / 4n;
+  // a map with a gap (no shard owns [2Q+1, 3Q-1])
+  const map = new ShardMap([
+    { ShardId: 's0', HashKeyRange: { StartingHashKey: '0', EndingHashKey: (Q - 1n).toString() } },
+    { ShardId: 's1', HashKeyRange: { StartingHashKey: Q.toString(), EndingHashKey: (2n * Q).toString() } },
+    {
+      ShardId: 's3',
+      HashKeyRange: { StartingHashKey: (3n * Q).toString(), EndingHashKey: MAX_HASH_KEY.toString() },
+    },
+  ]);
+  const key = fc.oneof(
+    fc.string({ unit: 'grapheme', minLength: 1, maxLength: 8 }),
+    fc.string({ unit: 'binary', minLength: 0, maxLength: 300 }),
+    fc.constantFrom('k', '🙂', 'é', 'a\uD800'),
+  );
+  const ehk = fc
+    .oneof(
+      fc.bigInt({ min: 0n, max: MAX_HASH_KEY }),
+      fc.constantFrom(0n, Q - 1n, Q, 2n * Q, 2n * Q + 1n, 3n * Q - 1n, 3n * Q, MAX_HASH_KEY),
+    )
+    .map(String);
+  const op = fc.oneof(
+    {
+      weight: 10,
+      arbitrary: fc.record({
+        partitionKey: key,
+        size: fc.integer({ min: 0, max: 400 }),
+        explicitHashKey: fc.option(
+          fc.oneof(ehk, fc.constantFrom('01', '-1', (MAX_HASH_KEY + 1n).toString())),
+          {
+            nil: undefined,
+          },
+        ),
+      }),
+    },
+    { weight: 1, arbitrary: fc.constant('flush' as const) },
+  );
+
+  it('every accepted record comes out once, in order, under maxBytes; rejected ones change nothing', () => {
+    fc.assert(
+      fc.property(
+        fc.array(op, { maxLength: 60 }),
+        fc.integer({ min: 30, max: 1500 }),
+        fc.option(fc.integer({ min: 1, max: 5 }), { nil: undefined }),
+        fc.boolean(),
+        fc.constantFrom('a', 'ü', '🙂🙂'),
+        (ops, maxBytes, maxRecords, useMap, aggregatePartitionKey) => {
+          const agg = new Aggregator({
+            maxBytes,
+            maxRecords,
+            shardMap: useMap ? map : undefined,
+            aggregatePartitionKey,
+          });
+          const accepted: string[] = [];
+          const got: string[] = [];
+          const take = (emitted: AggregatedRecord[]) => {
+            for (const r of emitted) {
+              expect(r.data.length + Buffer.byteLength(r.partitionKey)).toBeLessThanOrEqual(maxBytes);
+              const users = usersOf(r);
+              expect(users).toHaveLength(r.recordCount);
+              if (maxRecords) expect(r.recordCount).toBeLessThanOrEqual(maxRecords);
+              if (useMap) {
+                expect(map.shardFor(hashKeyOf(r.partitionKey, r.explicitHashKey))?.shardId).toBe(r.shardId);
+                for (const u of users) {
+                  expect(map.shardFor(hashKeyOf(u.partitionKey, u.explicitHashKey))?.shardId).toBe(r.shardId);
+                }
+              }
+              for (const u of users) {
+                got.push(`${u.partitionKey}|${u.explicitHashKey}|${Buffer.from(u.data).toString()}`);
+              }
+            }
+          };
+          let n = 0;
+          for (const o of ops) {
+            if (o === 'flush') {
+              take(agg.flush());
+              continue;
+            }
+            const data = Buffer.concat([Buffer.from(`#${n++}`), Buffer.alloc(o.size, 0x41)]);
+            const pending = agg.pendingRecords;
+            let emitted: AggregatedRecord[];
+            try {
+              emitted = agg.add({ partitionKey: o.partitionKey, data, explicitHashKey: o.explicitHashKey });
+            } catch {
+              expect(agg.pendingRecords).toBe(pending);
+              continue;
+            }
+            take(emitted);
+            accepted.push(`${o.partitionKey}|${o.explicitHashKey}|${data.toString()}`);
+          }
+          take(agg.flush());
+          expect(agg.pendingRecords).toBe(0);
+          if (useMap) expect([...got].sort()).toEqual([...accepted].sort());
+          else expect(got).toEqual(accepted);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+});
+
 describe('deaggregate: views into the input', () => {
   it('pool Buffers, subarrays, foreign offsets and SharedArrayBuffers give the right bytes', () => {
     const recs = Array.from({ length: 5 }, (_, i) => ({
