@@ -67,8 +67,10 @@ describe('replay rate limit', () => {
     const span = (Math.max(...times) - (first + 1_000)) / 1000;
     // Records after the first second arrive at no more than the limit (plus one batch of slack).
     expect(late.length).toBeLessThanOrEqual(50 * span + 50);
-    // And in any window of one second, never more than two buckets' worth.
+    // And in any window of one second, never more than two buckets' worth, give or take what refills while
+    // kinesis-mock stamps a request (it stamps arrival when it processes the request, up to ~100 ms after the
+    // send): 100 + 50 x 0.1. Without the limiter all 200 arrive within a second.
     for (const t of times)
-      expect(times.filter((u) => u >= t && u < t + 1_000).length).toBeLessThanOrEqual(100);
+      expect(times.filter((u) => u >= t && u < t + 1_000).length).toBeLessThanOrEqual(105);
   });
 });
