@@ -1,4 +1,4 @@
-import { Aggregator, hashKeyOf, ShardMap } from '@kinesis-archive/agg';
+import { ShardMap } from '@kinesis-archive/agg';
 import { type CheckpointStore, CheckpointTracker, verifyCheckpoint } from './checkpoint.js';
 import { wrapEnvelope } from './envelope.js';
 import { CheckpointMismatchError, InvalidReplayOptionError, ReplayFailedError } from './errors.js';
@@ -6,8 +6,9 @@ import { KinesisWriter, type KinesisWriterOptions } from './kinesis-writer.js';
 import { ProgressReporter, type ReplayProgress } from './progress.js';
 import { type RateLimit, ShardRateLimiter } from './rate-limiter.js';
 import type { ReplayResult } from './result.js';
+import { type Item, ShardAggregation, type Unit } from './shard-aggregation.js';
 import { openSource, type SourceOptions } from './source.js';
-import type { KinesisClientLike, ReplayFailure, ReplayRecord, ReplaySource } from './types.js';
+import type { KinesisClientLike, ReplayFailure, ReplaySource } from './types.js';
 import { type CheckedRecord, checkRecord, DEFAULT_MAX_RECORD_BYTES } from './validate.js';
 
 /** Options of {@link replay}. Give `streamName` or `streamARN`. */
@@ -57,19 +58,6 @@ export interface ReplayOptions extends SourceOptions {
         | 'retry'
       >
     | undefined;
-}
-
-interface Item {
-  position: number;
-  record: ReplayRecord;
-}
-
-interface Unit {
-  partitionKey: string;
-  data: Uint8Array;
-  explicitHashKey?: string | undefined;
-  orderingKeys: readonly string[];
-  items: Item[];
 }
 
 /**
@@ -169,23 +157,10 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
           for (const item of unit.items) fail(item, error);
         },
       });
-  const aggregator =
-    options.aggregate && !dryRun ? new Aggregator({ shardMap, maxBytes: maxRecordBytes }) : undefined;
-  const groups = new Map<string, Item[]>();
-
-  const putAggregates = async (outs: ReturnType<Aggregator['add']>) => {
-    for (const out of outs) {
-      const group = groups.get(out.shardId ?? '') ?? [];
-      const items = group.splice(0, out.recordCount);
-      const keys = [...new Set(items.map((i) => i.record.partitionKey))];
-      await writer!.put({
-        partitionKey: out.partitionKey,
-        data: out.data,
-        explicitHashKey: out.explicitHashKey,
-        orderingKeys: keys,
-        items,
-      });
-    }
+  const aggregation =
+    options.aggregate && !dryRun && shardMap ? new ShardAggregation(shardMap, maxRecordBytes) : undefined;
+  const putUnits = async (units: Unit[]) => {
+    for (const unit of units) await writer!.put(unit);
   };
 
   let sourceError: { error: unknown } | undefined;
@@ -223,20 +198,16 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
       }
       if (dryRun) {
         tracker.settle(pos, record);
-      } else if (aggregator) {
-        let outs: ReturnType<Aggregator['add']>;
+      } else if (aggregation) {
+        await putUnits(aggregation.followMap());
+        let units: Unit[];
         try {
-          outs = aggregator.add(checked);
+          units = aggregation.add(item, checked);
         } catch (error) {
           fail(item, error as Error);
           continue;
         }
-        await putAggregates(outs);
-        const shard =
-          shardMap?.shardFor(hashKeyOf(checked.partitionKey, checked.explicitHashKey))?.shardId ?? '';
-        const group = groups.get(shard);
-        if (group) group.push(item);
-        else groups.set(shard, [item]);
+        await putUnits(units);
       } else {
         await writer!.put({
           partitionKey: checked.partitionKey,
@@ -252,7 +223,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
       // The source ended before the checkpoint position: it is not the source the checkpoint was saved for.
       throw new CheckpointMismatchError(startPosition, start?.last, null);
     }
-    if (aggregator && !internal.signal.aborted) await putAggregates(aggregator.flush());
+    if (aggregation && !internal.signal.aborted) await putUnits(aggregation.flush());
   } catch (error) {
     if (!internal.signal.aborted || !isAbortError(error)) {
       sourceError = { error };

@@ -1,3 +1,5 @@
+import { SplitShardCommand } from '@aws-sdk/client-kinesis';
+import { ShardMap } from '@kinesis-archive/agg';
 import { localAws } from '@kinesis-archive/local/vitest';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type ReplayRecord, replay, unwrapEnvelope } from '../src/index.js';
@@ -38,6 +40,39 @@ describe('replay into a fresh stream', () => {
     const back = await readStream(kinesis, streamName);
     expectSameContent(records, back);
     expect(back.every((r) => r.aggregated)).toBe(true);
+  });
+
+  it('aggregate: true stays exact when the caller refreshes the shard map it passed, mid-replay', async () => {
+    const streamName = await createStream(kinesis, 1);
+    const shardMap = await ShardMap.load(kinesis, { streamName });
+    const records = makeRecords(400, 20, 100);
+    async function* source(): AsyncIterable<ReplayRecord> {
+      for (const [i, record] of records.entries()) {
+        if (i === 200) {
+          // a reshard, and the caller's own refresh of the map it shares with the replay
+          await kinesis.send(
+            new SplitShardCommand({
+              StreamName: streamName,
+              ShardToSplit: 'shardId-000000000000',
+              NewStartingHashKey: (2n ** 127n).toString(),
+            }),
+          );
+          await shardMap.refresh();
+          expect(shardMap.size).toBe(2);
+        }
+        yield record;
+      }
+    }
+    const result = await replay({ source: source(), kinesis, streamName, aggregate: true, shardMap });
+    expect(result.failed).toEqual([]);
+    expect(result.ok).toBe(true);
+    expect(result.sent).toBe(400);
+    const back = await readStream(kinesis, streamName);
+    expectSameContent(records, back);
+    // every record in a child shard belongs to it: the KCL keeps them all
+    const inChildren = back.filter((r) => r.shardId !== 'shardId-000000000000');
+    expect(inChildren.length).toBeGreaterThan(0);
+    for (const r of inChildren) expect(shardMap.shardForKey(r.partitionKey)?.shardId).toBe(r.shardId);
   });
 
   it('reports invalid records in failed, with typed errors, and sends the rest', async () => {

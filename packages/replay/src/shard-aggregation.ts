@@ -1,0 +1,136 @@
+import { Aggregator, ShardMap } from '@kinesis-archive/agg';
+import type { ReplayRecord } from './types.js';
+import type { CheckedRecord } from './validate.js';
+
+/** A source record and its position in the source. */
+export interface Item {
+  position: number;
+  record: ReplayRecord;
+}
+
+/** What the replayer hands to the writer: one Kinesis record and the source records it carries. */
+export interface Unit {
+  partitionKey: string;
+  data: Uint8Array;
+  explicitHashKey?: string | undefined;
+  orderingKeys: readonly string[];
+  items: Item[];
+}
+
+interface Held {
+  item: Item;
+  checked: CheckedRecord;
+}
+
+/**
+ * KPL aggregation for the replayer, per shard, knowing which source records each aggregate carries (to settle
+ * them when it is acknowledged, and to order it by their keys).
+ *
+ * The aggregator works on a frozen copy of the caller's shard map, so that it and this bookkeeping always see
+ * the same shards. When the caller's map changes (it refreshed it after a reshard), the records held so far are
+ * grouped again by the new shards, in their order, with a new aggregator: no aggregate mixes two of the new
+ * shards, and each key's records keep their order.
+ */
+export class ShardAggregation {
+  private frozen: ShardMap;
+  private seen: ShardMap['shards'];
+  private signature: string;
+  private aggregator: Aggregator;
+  /** The records held by the aggregator, by the (frozen) shard it groups them under, in arrival order. */
+  private held = new Map<string, Held[]>();
+
+  constructor(
+    private readonly shardMap: ShardMap,
+    private readonly maxBytes: number,
+  ) {
+    this.seen = shardMap.shards;
+    this.signature = signatureOf(this.seen);
+    this.frozen = freeze(this.seen);
+    this.aggregator = new Aggregator({ shardMap: this.frozen, maxBytes });
+  }
+
+  /**
+   * Adds a record; returns the units it completed (usually none). Call {@link followMap} first.
+   *
+   * @throws what `Aggregator.add` throws for a record it rejects (nothing is added then).
+   */
+  add(item: Item, checked: CheckedRecord): Unit[] {
+    const units: Unit[] = [];
+    this.hold(item, checked, units);
+    return units;
+  }
+
+  /** Returns the units of every record held. */
+  flush(): Unit[] {
+    const units = this.followMap();
+    this.take(this.aggregator.flush(), units);
+    return units;
+  }
+
+  private hold(item: Item, checked: CheckedRecord, units: Unit[]): void {
+    const outs = this.aggregator.add(checked);
+    this.take(outs, units);
+    const shard = this.frozen.shardForKey(checked.partitionKey, checked.explicitHashKey)?.shardId ?? NO_SHARD;
+    const list = this.held.get(shard);
+    if (list) list.push({ item, checked });
+    else this.held.set(shard, [{ item, checked }]);
+  }
+
+  /** Turns the aggregator's output into units, taking their records from the front of their shard's list. */
+  private take(outs: ReturnType<Aggregator['add']>, units: Unit[]): void {
+    for (const out of outs) {
+      const list = this.held.get(out.shardId ?? NO_SHARD) ?? [];
+      const items = list.splice(0, out.recordCount).map((h) => h.item);
+      if (items.length !== out.recordCount) {
+        throw new Error(`internal error: an aggregate of ${out.recordCount} records, ${items.length} held`);
+      }
+      units.push({
+        partitionKey: out.partitionKey,
+        data: out.data,
+        explicitHashKey: out.explicitHashKey,
+        orderingKeys: [...new Set(items.map((i) => i.record.partitionKey))],
+        items,
+      });
+    }
+  }
+
+  /**
+   * When the caller's map changed since the last call, groups the held records again by its new shards; returns
+   * the units that completed meanwhile (usually none).
+   */
+  followMap(): Unit[] {
+    const units: Unit[] = [];
+    const current = this.shardMap.shards;
+    if (current === this.seen) return units;
+    this.seen = current;
+    const signature = signatureOf(current);
+    if (signature === this.signature) return units;
+    this.signature = signature;
+    const held = [...this.held.values()].flat();
+    this.held = new Map();
+    this.frozen = freeze(current);
+    this.aggregator = new Aggregator({ shardMap: this.frozen, maxBytes: this.maxBytes });
+    // Each key was under one shard, in order: adding them again in that order keeps every key's order.
+    for (const { item, checked } of held) this.hold(item, checked, units);
+    return units;
+  }
+}
+
+const NO_SHARD = '';
+
+function signatureOf(shards: ShardMap['shards']): string {
+  return shards.map((s) => `${s.shardId}:${s.startingHashKey}:${s.endingHashKey}`).join(',');
+}
+
+/** A static copy of a map's open shards (its own object: a refresh of the original does not change it). */
+function freeze(shards: ShardMap['shards']): ShardMap {
+  return new ShardMap(
+    shards.map((s) => ({
+      ShardId: s.shardId,
+      HashKeyRange: {
+        StartingHashKey: s.startingHashKey.toString(),
+        EndingHashKey: s.endingHashKey.toString(),
+      },
+    })),
+  );
+}
