@@ -102,9 +102,11 @@ export function createProducer(options: ProducerOptions): Producer {
         kinesis: options.kinesis,
         streamName: options.streamName,
         ...(options.maxBytes ? { maxRecordBytes: options.maxBytes } : {}),
-        onSent: (record) => {
+        onSent: (record, info) => {
           result.sent += record.recordCount;
           result.kinesisRecords++;
+          // Another shard than predicted: the stream was resharded; reload the map before the next send.
+          if (record.shardId && info.shardId && info.shardId !== record.shardId) shardMaps.markStale();
         },
       });
       // One shard's records are sent in order, and a key always maps to one shard: that keeps each key's order.

@@ -15,6 +15,14 @@ export class ShardMapCache {
     private readonly maxAgeMs: number,
   ) {}
 
+  /**
+   * Makes the next {@link get} reload the map, whatever its age: Kinesis put a record on another shard than the map
+   * predicted, so the stream was resharded (the KPL reacts the same way).
+   */
+  markStale(): void {
+    this.loadedAt = Number.NEGATIVE_INFINITY;
+  }
+
   /** The current map (loading or refreshing it when needed). */
   async get(now = Date.now()): Promise<ShardMap> {
     if (!this.map) {

@@ -1,3 +1,4 @@
+import { SplitShardCommand } from '@aws-sdk/client-kinesis';
 import { deaggregate, hashKeyOf, ShardMap } from '@kinesis-archive/agg';
 import {
   createLocalClients,
@@ -34,6 +35,39 @@ async function readBack(streamName: string) {
 }
 
 describe('createProducer', () => {
+  it('reloads the shard map as soon as Kinesis puts a record on another shard than predicted (a reshard)', async () => {
+    const streamName = uniqueName('producer');
+    await createStream(clients.kinesis, streamName, { shards: 1 });
+    // a map kept for an hour: only the mismatch can make the producer reload it
+    const producer = createProducer({ kinesis: clients.kinesis, streamName, shardMapMaxAgeMs: 3_600_000 });
+    const batch = (tag: string): ProducerEvent[] =>
+      Array.from({ length: 200 }, (_, i) => ({ key: `user-${i % 40}`, payload: `${tag}-${i}` }));
+    expect((await producer.send(batch('a'))).sent).toBe(200);
+    await clients.kinesis.send(
+      new SplitShardCommand({
+        StreamName: streamName,
+        ShardToSplit: 'shardId-000000000000',
+        NewStartingHashKey: (2n ** 127n).toString(),
+      }),
+    );
+    // built for the closed parent: Kinesis routes it to a child, which tells the producer
+    expect((await producer.send(batch('b'))).sent).toBe(200);
+    expect((await producer.send(batch('c'))).sent).toBe(200);
+    const map = await ShardMap.load(clients.kinesis, { streamName });
+    let checked = 0;
+    for (const { shardId, records } of await readStream(clients.kinesis, streamName)) {
+      for (const record of records) {
+        for (const user of deaggregate(record)) {
+          if (!Buffer.from(user.data).toString('utf8').startsWith('c-')) continue;
+          // the KCL keeps a user record only in the shard that owns its key
+          expect(map.shardFor(hashKeyOf(user.partitionKey))?.shardId).toBe(shardId);
+          checked++;
+        }
+      }
+    }
+    expect(checked).toBe(200);
+  });
+
   it('puts N events that read back deaggregated exactly, in order per key, each on its key shard', async () => {
     const streamName = uniqueName('producer');
     await createStream(clients.kinesis, streamName, { shards: 3 });
