@@ -29,7 +29,9 @@ export interface ReplayCheckpoint {
  */
 export type CheckpointStore = Store<ReplayCheckpoint>;
 
-function identity(record: ReplayRecord): NonNullable<ReplayCheckpoint['last']> {
+type RecordIdentity = NonNullable<ReplayCheckpoint['last']>;
+
+function identity(record: ReplayRecord): RecordIdentity {
   const id: NonNullable<ReplayCheckpoint['last']> = { partitionKey: record.partitionKey };
   if (record.sequenceNumber !== undefined) id.sequenceNumber = record.sequenceNumber;
   if (record.subSequenceNumber !== undefined) id.subSequenceNumber = record.subSequenceNumber;
@@ -56,11 +58,12 @@ export function verifyCheckpoint(checkpoint: ReplayCheckpoint, record: ReplayRec
  */
 export class CheckpointTracker {
   private watermark: number;
-  private readonly done = new Map<number, ReplayRecord>();
+  /** Done positions past the prefix, with the identity of their record (not the record: no payloads kept). */
+  private readonly done = new Map<number, RecordIdentity>();
   /** The `done` ranges of the checkpoint resumed from (positions not read again yet are still done). */
   private readonly inherited: readonly [number, number][];
   private inheritedCursor = 0;
-  private lastRecord: ReplayRecord | undefined;
+  private lastRecord: RecordIdentity | undefined;
   private version = 0;
   private savedVersion = 0;
   private saving: Promise<void> | undefined;
@@ -96,7 +99,7 @@ export class CheckpointTracker {
   /** Marks the record at `position` as done and advances the prefix. */
   settle(position: number, record: ReplayRecord): void {
     if (position < this.watermark || this.done.has(position)) return;
-    this.done.set(position, record);
+    this.done.set(position, identity(record));
     while (this.done.has(this.watermark)) {
       this.lastRecord = this.done.get(this.watermark);
       this.done.delete(this.watermark);
@@ -129,7 +132,7 @@ export class CheckpointTracker {
       return;
     }
     const checkpoint: ReplayCheckpoint = { position: this.watermark };
-    if (this.lastRecord) checkpoint.last = identity(this.lastRecord);
+    if (this.lastRecord) checkpoint.last = { ...this.lastRecord };
     const done = this.doneRanges();
     if (done.length > 0) checkpoint.done = done;
     this.savedVersion = this.version;

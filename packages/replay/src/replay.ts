@@ -11,6 +11,8 @@ import { openSource, type SourceOptions } from './source.js';
 import type { KinesisClientLike, ReplayFailure, ReplaySource } from './types.js';
 import { type CheckedRecord, checkRecord, DEFAULT_MAX_RECORD_BYTES } from './validate.js';
 
+const DEFAULT_AGGREGATE_MAX_AGE_MS = 1_000;
+
 /** Options of {@link replay}. Give `streamName` or `streamARN`. */
 export interface ReplayOptions extends SourceOptions {
   /** An `ArchiveReader` (read with `query` or `scan`) or any (async) iterable of records. */
@@ -25,6 +27,12 @@ export interface ReplayOptions extends SourceOptions {
   ordered?: boolean | undefined;
   /** Pack user records into KPL aggregates, per shard (default `false`). */
   aggregate?: boolean | undefined;
+  /**
+   * With `aggregate`: the longest a record waits in an aggregate that is not full before every held record is
+   * sent anyway, in ms (checked as records are read). Default 1,000. Without it, a shard that gets few records
+   * would hold its first one until the end, and the checkpoint could not move past it.
+   */
+  aggregateMaxAgeMs?: number | undefined;
   /** Per-shard limits (default 1,000 records/s and 1 MiB/s per shard), or `false` for none. */
   rateLimit?: RateLimit | false | undefined;
   /** The target stream's shard map; loaded with `ListShards` when needed (rate limits, aggregation) and not given. */
@@ -109,6 +117,10 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   }
   const tracker = new CheckpointTracker(dryRun ? undefined : options.checkpoint, start);
 
+  const maxAgeMs = options.aggregateMaxAgeMs ?? DEFAULT_AGGREGATE_MAX_AGE_MS;
+  if (typeof maxAgeMs !== 'number' || !(maxAgeMs >= 0)) {
+    throw new InvalidReplayOptionError('aggregateMaxAgeMs', maxAgeMs, 'a number of ms >= 0');
+  }
   const needsMap = !dryRun && (options.aggregate === true || options.rateLimit !== false);
   const shardMap = options.shardMap ?? (needsMap ? await ShardMap.load(options.kinesis, stream) : undefined);
   const limiter =
@@ -158,7 +170,9 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
         },
       });
   const aggregation =
-    options.aggregate && !dryRun && shardMap ? new ShardAggregation(shardMap, maxRecordBytes) : undefined;
+    options.aggregate && !dryRun && shardMap
+      ? new ShardAggregation(shardMap, maxRecordBytes, maxAgeMs)
+      : undefined;
   const putUnits = async (units: Unit[]) => {
     for (const unit of units) await writer!.put(unit);
   };
@@ -199,7 +213,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
       if (dryRun) {
         tracker.settle(pos, record);
       } else if (aggregation) {
-        await putUnits(aggregation.followMap());
+        await putUnits(aggregation.due());
         let units: Unit[];
         try {
           units = aggregation.add(item, checked);

@@ -39,9 +39,18 @@ export class ShardAggregation {
   /** The records held by the aggregator, by the (frozen) shard it groups them under, in arrival order. */
   private held = new Map<string, Held[]>();
 
+  /** When the aggregator last went from empty to holding records (undefined while it holds none). */
+  private heldSince: number | undefined;
+
+  /**
+   * @param maxAgeMs longest a record is held in an aggregate that is not full: past it, every held record is
+   *   sent (checked as records are added). Bounds how long the checkpoint waits for a sparse shard's records.
+   */
   constructor(
     private readonly shardMap: ShardMap,
     private readonly maxBytes: number,
+    private readonly maxAgeMs: number = Number.POSITIVE_INFINITY,
+    private readonly clock: () => number = Date.now,
   ) {
     this.seen = shardMap.shards;
     this.signature = signatureOf(this.seen);
@@ -50,13 +59,27 @@ export class ShardAggregation {
   }
 
   /**
-   * Adds a record; returns the units it completed (usually none). Call {@link followMap} first.
+   * Adds a record; returns the units it completed (usually none). Call {@link due} first.
    *
    * @throws what `Aggregator.add` throws for a record it rejects (nothing is added then).
    */
   add(item: Item, checked: CheckedRecord): Unit[] {
     const units: Unit[] = [];
     this.hold(item, checked, units);
+    this.heldSince ??= this.clock();
+    return units;
+  }
+
+  /**
+   * The units due before the next record: the held records grouped again when the caller's map changed, and
+   * every held record once the oldest was held `maxAgeMs`. Call it before each {@link add}.
+   */
+  due(): Unit[] {
+    const units = this.followMap();
+    if (this.heldSince !== undefined && this.clock() - this.heldSince >= this.maxAgeMs) {
+      this.take(this.aggregator.flush(), units);
+      this.heldSince = undefined;
+    }
     return units;
   }
 
@@ -64,6 +87,7 @@ export class ShardAggregation {
   flush(): Unit[] {
     const units = this.followMap();
     this.take(this.aggregator.flush(), units);
+    this.heldSince = undefined;
     return units;
   }
 
@@ -98,7 +122,7 @@ export class ShardAggregation {
    * When the caller's map changed since the last call, groups the held records again by its new shards; returns
    * the units that completed meanwhile (usually none).
    */
-  followMap(): Unit[] {
+  private followMap(): Unit[] {
     const units: Unit[] = [];
     const current = this.shardMap.shards;
     if (current === this.seen) return units;

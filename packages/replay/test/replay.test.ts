@@ -1,5 +1,5 @@
 import { SplitShardCommand } from '@aws-sdk/client-kinesis';
-import { ShardMap } from '@kinesis-archive/agg';
+import { hashKeyOf, ShardMap } from '@kinesis-archive/agg';
 import { localAws } from '@kinesis-archive/local/vitest';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type ReplayRecord, replay, unwrapEnvelope } from '../src/index.js';
@@ -73,6 +73,50 @@ describe('replay into a fresh stream', () => {
     const inChildren = back.filter((r) => r.shardId !== 'shardId-000000000000');
     expect(inChildren.length).toBeGreaterThan(0);
     for (const r of inChildren) expect(shardMap.shardForKey(r.partitionKey)?.shardId).toBe(r.shardId);
+  });
+
+  it('aggregate: true sends a sparse shard held record after aggregateMaxAgeMs, so the checkpoint moves on', async () => {
+    const streamName = await createStream(kinesis, 2);
+    // a key of each half of the hash key space (the two shards)
+    const keyIn = (upper: boolean) => {
+      for (let i = 0; ; i++) if (hashKeyOf(`k-${i}`) >= 2n ** 127n === upper) return `k-${i}`;
+    };
+    const records: ReplayRecord[] = [
+      { partitionKey: keyIn(true), data: Buffer.from('sparse'), sequenceNumber: '1' },
+      ...Array.from({ length: 60 }, (_, i) => ({
+        partitionKey: keyIn(false),
+        data: Buffer.from(`busy-${i}`),
+        sequenceNumber: String(2 + i),
+      })),
+    ];
+    const saved: number[] = [];
+    let savedBeforeEnd = 0;
+    async function* source(): AsyncIterable<ReplayRecord> {
+      for (const [i, record] of records.entries()) {
+        if (i % 10 === 9) await new Promise((r) => setTimeout(r, 40));
+        yield record;
+      }
+      // the source is read to its end: nothing is flushed for being the last yet
+      savedBeforeEnd = Math.max(0, ...saved);
+    }
+    const result = await replay({
+      source: source(),
+      kinesis,
+      streamName,
+      aggregate: true,
+      aggregateMaxAgeMs: 50,
+      checkpoint: { load: () => undefined, save: (c) => void saved.push(c.position) },
+    });
+    expect(result).toMatchObject({ ok: true, sent: 61, failed: [] });
+    // the sparse shard's record went out while the source was still read, and the checkpoint passed it
+    expect(savedBeforeEnd).toBeGreaterThan(1);
+    expectSameContent(records, await readStream(kinesis, streamName));
+  });
+
+  it('rejects an aggregateMaxAgeMs that is not a number >= 0', async () => {
+    await expect(
+      replay({ source: [], kinesis, streamName: 'x', aggregate: true, aggregateMaxAgeMs: -1 }),
+    ).rejects.toMatchObject({ code: 'INVALID_REPLAY_OPTION' });
   });
 
   it('reports invalid records in failed, with typed errors, and sends the rest', async () => {
