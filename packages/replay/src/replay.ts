@@ -158,7 +158,9 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
         ordered: options.ordered ?? true,
         rateLimiter: limiter,
         signal: internal.signal,
-        onSent: (unit) => {
+        onSent: (unit, info) => {
+          // Put on another shard than it was built for: the stream was resharded; reload the map (as the KPL does).
+          if (unit.shardId && info.shardId && info.shardId !== unit.shardId) mapStale = true;
           for (const item of unit.items) {
             sent++;
             tracker.settle(item.position, item.record);
@@ -173,6 +175,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     options.aggregate && !dryRun && shardMap
       ? new ShardAggregation(shardMap, maxRecordBytes, maxAgeMs)
       : undefined;
+  let mapStale = false;
   const putUnits = async (units: Unit[]) => {
     for (const unit of units) await writer!.put(unit);
   };
@@ -213,6 +216,10 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
       if (dryRun) {
         tracker.settle(pos, record);
       } else if (aggregation) {
+        if (mapStale) {
+          mapStale = false;
+          await refreshMap(shardMap!);
+        }
         await putUnits(aggregation.due());
         let units: Unit[];
         try {
@@ -237,7 +244,10 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
       // The source ended before the checkpoint position: it is not the source the checkpoint was saved for.
       throw new CheckpointMismatchError(startPosition, start?.last, null);
     }
-    if (aggregation && !internal.signal.aborted) await putUnits(aggregation.flush());
+    if (aggregation && !internal.signal.aborted) {
+      if (mapStale) await refreshMap(shardMap!);
+      await putUnits(aggregation.flush());
+    }
   } catch (error) {
     if (!internal.signal.aborted || !isAbortError(error)) {
       sourceError = { error };
@@ -269,6 +279,18 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   progress.report(counts(), true);
   if (options.throwOnFailure && failed.length > 0) throw new ReplayFailedError(result);
   return result;
+}
+
+/**
+ * Reloads a map made by `ShardMap.load`, best effort: a static map (built from a shard list) is left as it is, and
+ * a failed `ListShards` keeps the current map until the next mismatch.
+ */
+async function refreshMap(shardMap: ShardMap): Promise<void> {
+  try {
+    await shardMap.refresh();
+  } catch {
+    // best effort, as above
+  }
 }
 
 function isAbortError(error: unknown): boolean {

@@ -15,6 +15,8 @@ export interface Unit {
   explicitHashKey?: string | undefined;
   orderingKeys: readonly string[];
   items: Item[];
+  /** For an aggregate: the shard it was built for (Kinesis putting it on another one means a reshard). */
+  shardId?: string | undefined;
 }
 
 interface Held {
@@ -114,6 +116,7 @@ export class ShardAggregation {
         explicitHashKey: out.explicitHashKey,
         orderingKeys: [...new Set(items.map((i) => i.record.partitionKey))],
         items,
+        shardId: out.shardId,
       });
     }
   }
