@@ -5,7 +5,6 @@ import {
   DEFAULT_MAX_BYTES,
   MAGIC,
   MAX_MAX_BYTES,
-  MAX_PARTITION_KEY_LENGTH,
 } from './constants.js';
 import {
   InvalidExplicitHashKeyError,
@@ -15,13 +14,13 @@ import {
   RecordTooLargeError,
 } from './errors.js';
 import { isExplicitHashKey, md5, readUInt128BE } from './hash.js';
+import { isPartitionKeyTooLong } from './partition-key.js';
 import { type ShardMap, shardMapGeneration } from './shard-map.js';
 
 // Module-local copies of the constants used per record or per aggregate (plain local reads on the hot path).
 const MAGIC_LENGTH = MAGIC.length;
 const [MAGIC_0, MAGIC_1, MAGIC_2, MAGIC_3] = MAGIC as unknown as [number, number, number, number];
 const CHECKSUM_BYTES = CHECKSUM_LENGTH;
-const MAX_PK_LENGTH = MAX_PARTITION_KEY_LENGTH;
 
 /** A record as a producer writes it. A string `data` is sent as its UTF-8 bytes. */
 export interface UserRecord {
@@ -102,19 +101,6 @@ function writeVarint(buf: Uint8Array, pos: number, n: number): number {
   }
   buf[pos++] = n;
   return pos;
-}
-
-function countCodePoints(s: string): number {
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
-      const d = s.charCodeAt(i + 1);
-      if (d >= 0xdc00 && d <= 0xdfff) i++;
-    }
-    n++;
-  }
-  return n;
 }
 
 /**
@@ -293,7 +279,7 @@ export class Aggregator {
     if (typeof pk !== 'string' || pk.length === 0) {
       throw new InvalidPartitionKeyError({ index, partitionKey: pk }, 'must be a non-empty string');
     }
-    if (pk.length > MAX_PK_LENGTH && countCodePoints(pk) > MAX_PK_LENGTH) {
+    if (isPartitionKeyTooLong(pk)) {
       throw new InvalidPartitionKeyError({ index, partitionKey: pk }, 'longer than 256 characters');
     }
     const ehk = record.explicitHashKey;

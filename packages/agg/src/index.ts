@@ -34,5 +34,6 @@ export {
   RecordTooLargeError,
 } from './errors.js';
 export { hashKeyOf, isExplicitHashKey } from './hash.js';
+export { isPartitionKeyTooLong } from './partition-key.js';
 export type { KinesisClientLike, ShardDescription, ShardRange, StreamRef } from './shard-map.js';
 export { ShardMap } from './shard-map.js';

@@ -1,15 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { aggregateStream, deaggregate, InvalidPartitionKeyError, type UserRecord } from '../src/index.js';
-
-const userRecords = (out: { data: Uint8Array; partitionKey: string; recordCount: number }[]) =>
-  out.flatMap((r) =>
-    r.recordCount === 1
-      ? [{ partitionKey: r.partitionKey, data: Buffer.from(r.data).toString() }]
-      : deaggregate({ data: r.data, partitionKey: r.partitionKey }, { onInvalid: 'throw' }).map((u) => ({
-          partitionKey: u.partitionKey,
-          data: Buffer.from(u.data).toString(),
-        })),
-  );
+import { aggregateStream, InvalidPartitionKeyError, type UserRecord } from '../src/index.js';
+import { userRecords } from './helpers.js';
 
 describe('aggregateStream', () => {
   const ok = (i: number): UserRecord => ({ partitionKey: `k${i}`, data: `d${i}` });

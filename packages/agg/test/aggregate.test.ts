@@ -11,6 +11,7 @@ import {
   InvalidOptionError,
   InvalidPartitionKeyError,
   InvalidRecordError,
+  isPartitionKeyTooLong,
   MAX_HASH_KEY,
   RecordTooLargeError,
   ShardMap,
@@ -230,5 +231,14 @@ describe('aggregate', () => {
 
   it('frame overhead is 20 bytes', () => {
     expect(AGGREGATE_OVERHEAD).toBe(20);
+  });
+});
+
+describe('isPartitionKeyTooLong', () => {
+  it('counts Unicode characters, as Kinesis does, not UTF-16 units', () => {
+    expect(isPartitionKeyTooLong('k'.repeat(256))).toBe(false);
+    expect(isPartitionKeyTooLong('k'.repeat(257))).toBe(true);
+    expect(isPartitionKeyTooLong('😀'.repeat(256))).toBe(false);
+    expect(isPartitionKeyTooLong('😀'.repeat(257))).toBe(true);
   });
 });

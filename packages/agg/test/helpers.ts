@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import protobuf from 'protobufjs';
+import { deaggregate } from '../src/index.js';
 
 export function fixture<T>(name: string): T {
   return JSON.parse(readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8')) as T;
@@ -59,3 +60,14 @@ export function protobufEncode(value: {
 }): Uint8Array {
   return AggregatedRecordType.encode(AggregatedRecordType.fromObject(value)).finish();
 }
+
+/** The user records (key, UTF-8 text) of aggregated and lone records, in order; a bad aggregate throws. */
+export const userRecords = (out: { data: Uint8Array; partitionKey: string; recordCount: number }[]) =>
+  out.flatMap((r) =>
+    r.recordCount === 1
+      ? [{ partitionKey: r.partitionKey, data: Buffer.from(r.data).toString() }]
+      : deaggregate({ data: r.data, partitionKey: r.partitionKey }, { onInvalid: 'throw' }).map((u) => ({
+          partitionKey: u.partitionKey,
+          data: Buffer.from(u.data).toString(),
+        })),
+  );

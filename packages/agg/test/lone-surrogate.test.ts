@@ -1,22 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  Aggregator,
-  aggregate,
-  deaggregate,
-  InvalidPartitionKeyError,
-  type UserRecord,
-} from '../src/index.js';
-
-const userRecords = (out: { data: Uint8Array; partitionKey: string; recordCount: number }[]) =>
-  out.flatMap((r) =>
-    r.recordCount === 1
-      ? [{ partitionKey: r.partitionKey, data: Buffer.from(r.data).toString() }]
-      : deaggregate({ data: r.data, partitionKey: r.partitionKey }, { onInvalid: 'throw' }).map((u) => ({
-          partitionKey: u.partitionKey,
-          data: Buffer.from(u.data).toString(),
-        })),
-  );
+import { Aggregator, aggregate, InvalidPartitionKeyError, type UserRecord } from '../src/index.js';
+import { userRecords } from './helpers.js';
 
 describe('partition keys with lone surrogates', () => {
   it('are rejected: UTF-8 cannot carry them, distinct keys would come back as one U+FFFD key', () => {

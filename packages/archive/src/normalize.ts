@@ -1,4 +1,9 @@
-import { type DeaggregatedRecord, deaggregate, MAX_PARTITION_KEY_LENGTH } from '@kinesis-archive/agg';
+import {
+  type DeaggregatedRecord,
+  deaggregate,
+  isPartitionKeyTooLong,
+  MAX_PARTITION_KEY_LENGTH,
+} from '@kinesis-archive/agg';
 import { encodeSequenceKey, InvalidSequenceNumberError, isSequenceNumber } from '@kinesis-archive/core';
 import { CHUNK_KEY_PREFIX } from './chunking.js';
 import { ArchiveRecordTooLargeError, InvalidArchiveRecordError } from './errors.js';
@@ -147,7 +152,7 @@ function checkUser(
   }
   // Kinesis accepts 1..256 characters; a foreign aggregate can hold longer keys, which DynamoDB may refuse for the
   // whole BatchWriteItem call, failing the records written with it.
-  if (pk.length > MAX_PARTITION_KEY_LENGTH && [...pk].length > MAX_PARTITION_KEY_LENGTH) {
+  if (isPartitionKeyTooLong(pk)) {
     return new InvalidArchiveRecordError(
       index,
       `partition key longer than ${MAX_PARTITION_KEY_LENGTH} characters`,

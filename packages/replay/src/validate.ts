@@ -3,17 +3,12 @@ import {
   InvalidPartitionKeyError,
   InvalidRecordError,
   isExplicitHashKey,
+  isPartitionKeyTooLong,
   RecordTooLargeError,
 } from '@kinesis-archive/agg';
 
 /** Largest Kinesis record by default: data + partition key, 1 MiB. */
 export const DEFAULT_MAX_RECORD_BYTES = 1_048_576;
-
-function codePoints(s: string): number {
-  let n = 0;
-  for (const _ of s) n++;
-  return n;
-}
 
 /** A record checked against the Kinesis limits, its payload as bytes and its exact request size. */
 export interface CheckedRecord {
@@ -41,7 +36,7 @@ export function checkRecord(
   if (typeof pk !== 'string' || pk.length === 0) {
     throw new InvalidPartitionKeyError({ index, partitionKey: pk }, 'must be a non-empty string');
   }
-  if (pk.length > 256 && codePoints(pk) > 256) {
+  if (isPartitionKeyTooLong(pk)) {
     throw new InvalidPartitionKeyError({ index, partitionKey: pk }, 'longer than 256 characters');
   }
   const ehk = record.explicitHashKey;
