@@ -1,5 +1,5 @@
 import type { CheckpointStore as Store } from '@kinesis-archive/core';
-import { CheckpointMismatchError } from './errors.js';
+import { CheckpointMismatchError, InvalidReplayOptionError } from './errors.js';
 import type { ReplayRecord } from './types.js';
 
 /**
@@ -32,10 +32,35 @@ export type CheckpointStore = Store<ReplayCheckpoint>;
 type RecordIdentity = NonNullable<ReplayCheckpoint['last']>;
 
 function identity(record: ReplayRecord): RecordIdentity {
-  const id: NonNullable<ReplayCheckpoint['last']> = { partitionKey: record.partitionKey };
+  const id: RecordIdentity = { partitionKey: record.partitionKey };
   if (record.sequenceNumber !== undefined) id.sequenceNumber = record.sequenceNumber;
   if (record.subSequenceNumber !== undefined) id.subSequenceNumber = record.subSequenceNumber;
   return id;
+}
+
+/**
+ * Checks the shape of a loaded checkpoint: `position` an integer >= 0, `done` sorted, disjoint `[from, to)` ranges
+ * after it.
+ *
+ * @throws {@link InvalidReplayOptionError} naming the field.
+ */
+export function checkLoadedCheckpoint(checkpoint: ReplayCheckpoint): void {
+  const position = checkpoint.position ?? 0;
+  if (!Number.isInteger(position) || position < 0) {
+    throw new InvalidReplayOptionError('checkpoint.position', position, 'an integer >= 0');
+  }
+  let rangeStart = position;
+  for (const range of checkpoint.done ?? []) {
+    const [from, to] = Array.isArray(range) ? range : [];
+    if (!Number.isInteger(from) || !Number.isInteger(to) || from! < rangeStart || to! <= from!) {
+      throw new InvalidReplayOptionError(
+        'checkpoint.done',
+        JSON.stringify(range),
+        'sorted [from, to) ranges',
+      );
+    }
+    rangeStart = to!;
+  }
 }
 
 /** Throws {@link CheckpointMismatchError} unless `record` is the one the checkpoint saw at `position - 1`. */

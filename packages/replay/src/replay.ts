@@ -1,5 +1,10 @@
 import { ShardMap } from '@kinesis-archive/agg';
-import { type CheckpointStore, CheckpointTracker, verifyCheckpoint } from './checkpoint.js';
+import {
+  type CheckpointStore,
+  CheckpointTracker,
+  checkLoadedCheckpoint,
+  verifyCheckpoint,
+} from './checkpoint.js';
 import { wrapEnvelope } from './envelope.js';
 import { CheckpointMismatchError, InvalidReplayOptionError, ReplayFailedError } from './errors.js';
 import { KinesisWriter, type KinesisWriterOptions } from './kinesis-writer.js';
@@ -99,22 +104,8 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   const maxRecordBytes = options.writer?.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
 
   const start = (await options.checkpoint?.load()) ?? undefined;
+  if (start) checkLoadedCheckpoint(start);
   const startPosition = start?.position ?? 0;
-  if (!Number.isInteger(startPosition) || startPosition < 0) {
-    throw new InvalidReplayOptionError('checkpoint.position', startPosition, 'an integer >= 0');
-  }
-  let rangeStart = startPosition;
-  for (const range of start?.done ?? []) {
-    const [from, to] = Array.isArray(range) ? range : [];
-    if (!Number.isInteger(from) || !Number.isInteger(to) || from! < rangeStart || to! <= from!) {
-      throw new InvalidReplayOptionError(
-        'checkpoint.done',
-        JSON.stringify(range),
-        'sorted [from, to) ranges',
-      );
-    }
-    rangeStart = to!;
-  }
   const tracker = new CheckpointTracker(dryRun ? undefined : options.checkpoint, start);
 
   const maxAgeMs = options.aggregateMaxAgeMs ?? DEFAULT_AGGREGATE_MAX_AGE_MS;
@@ -159,8 +150,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
         rateLimiter: limiter,
         signal: internal.signal,
         onSent: (unit, info) => {
-          // Put on another shard than it was built for: the stream was resharded; reload the map (as the KPL does).
-          if (unit.shardId && info.shardId && info.shardId !== unit.shardId) mapStale = true;
+          aggregation?.acknowledged(unit, info.shardId);
           for (const item of unit.items) {
             sent++;
             tracker.settle(item.position, item.record);
@@ -175,7 +165,6 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     options.aggregate && !dryRun && shardMap
       ? new ShardAggregation(shardMap, maxRecordBytes, maxAgeMs)
       : undefined;
-  let mapStale = false;
   const putUnits = async (units: Unit[]) => {
     for (const unit of units) await writer!.put(unit);
   };
@@ -216,11 +205,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
       if (dryRun) {
         tracker.settle(pos, record);
       } else if (aggregation) {
-        if (mapStale) {
-          mapStale = false;
-          await refreshMap(shardMap!);
-        }
-        await putUnits(aggregation.due());
+        await putUnits(await aggregation.due());
         let units: Unit[];
         try {
           units = aggregation.add(item, checked);
@@ -244,10 +229,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
       // The source ended before the checkpoint position: it is not the source the checkpoint was saved for.
       throw new CheckpointMismatchError(startPosition, start?.last, null);
     }
-    if (aggregation && !internal.signal.aborted) {
-      if (mapStale) await refreshMap(shardMap!);
-      await putUnits(aggregation.flush());
-    }
+    if (aggregation && !internal.signal.aborted) await putUnits(await aggregation.flush());
   } catch (error) {
     if (!internal.signal.aborted || !isAbortError(error)) {
       sourceError = { error };
@@ -279,18 +261,6 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   progress.report(counts(), true);
   if (options.throwOnFailure && failed.length > 0) throw new ReplayFailedError(result);
   return result;
-}
-
-/**
- * Reloads a map made by `ShardMap.load`, best effort: a static map (built from a shard list) is left as it is, and
- * a failed `ListShards` keeps the current map until the next mismatch.
- */
-async function refreshMap(shardMap: ShardMap): Promise<void> {
-  try {
-    await shardMap.refresh();
-  } catch {
-    // best effort, as above
-  }
 }
 
 function isAbortError(error: unknown): boolean {

@@ -43,6 +43,8 @@ export class ShardAggregation {
 
   /** When the aggregator last went from empty to holding records (undefined while it holds none). */
   private heldSince: number | undefined;
+  /** Kinesis acknowledged an aggregate on another shard than it was built for: reload the map before going on. */
+  private stale = false;
 
   /**
    * @param maxAgeMs longest a record is held in an aggregate that is not full: past it, every held record is
@@ -73,11 +75,20 @@ export class ShardAggregation {
   }
 
   /**
-   * The units due before the next record: the held records grouped again when the caller's map changed, and
-   * every held record once the oldest was held `maxAgeMs`. Call it before each {@link add}.
+   * Notes where Kinesis put a unit. Another shard than the one it was built for means the stream was resharded:
+   * the map is reloaded before the next record (as the KPL does).
    */
-  due(): Unit[] {
-    const units = this.followMap();
+  acknowledged(unit: Unit, shardId: string): void {
+    if (unit.shardId && shardId && shardId !== unit.shardId) this.stale = true;
+  }
+
+  /**
+   * The units due before the next record: the held records grouped again when the map changed (reloaded after a
+   * reshard, or refreshed by the caller), and every held record once the oldest was held `maxAgeMs`. Call it
+   * before each {@link add}.
+   */
+  async due(): Promise<Unit[]> {
+    const units = await this.followMap();
     if (this.heldSince !== undefined && this.clock() - this.heldSince >= this.maxAgeMs) {
       this.take(this.aggregator.flush(), units);
       this.heldSince = undefined;
@@ -86,8 +97,8 @@ export class ShardAggregation {
   }
 
   /** Returns the units of every record held. */
-  flush(): Unit[] {
-    const units = this.followMap();
+  async flush(): Promise<Unit[]> {
+    const units = await this.followMap();
     this.take(this.aggregator.flush(), units);
     this.heldSince = undefined;
     return units;
@@ -122,10 +133,14 @@ export class ShardAggregation {
   }
 
   /**
-   * When the caller's map changed since the last call, groups the held records again by its new shards; returns
-   * the units that completed meanwhile (usually none).
+   * Reloads the map when a reshard was seen; when the map changed since the last call, groups the held records
+   * again by its new shards. Returns the units that completed meanwhile (usually none).
    */
-  private followMap(): Unit[] {
+  private async followMap(): Promise<Unit[]> {
+    if (this.stale) {
+      this.stale = false;
+      await reload(this.shardMap);
+    }
     const units: Unit[] = [];
     const current = this.shardMap.shards;
     if (current === this.seen) return units;
@@ -144,6 +159,18 @@ export class ShardAggregation {
 }
 
 const NO_SHARD = '';
+
+/**
+ * Reloads a map made by `ShardMap.load`, best effort: a static map (built from a shard list) is left as it is, and
+ * a failed `ListShards` keeps the current map until the next mismatch.
+ */
+async function reload(shardMap: ShardMap): Promise<void> {
+  try {
+    await shardMap.refresh();
+  } catch {
+    // best effort, as above
+  }
+}
 
 function signatureOf(shards: ShardMap['shards']): string {
   return shards.map((s) => `${s.shardId}:${s.startingHashKey}:${s.endingHashKey}`).join(',');
