@@ -77,7 +77,8 @@ export async function writeLatest(
               ConditionExpression: LATEST_CONDITION,
               ExpressionAttributeValues: { ':newKey': { S: record.sequenceKey } },
               ReturnValues: 'ALL_OLD',
-              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+              // the stored head is needed only to decide about our chunks: do not read it back for the others
+              ...(chunks ? { ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const } : {}),
             }),
           ),
         { ...ctx.backoff, isRetryable: isTransientError },
