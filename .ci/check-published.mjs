@@ -44,14 +44,22 @@ try {
   step(`pack ${packages.length} packages`);
   for (const p of packages) run(process.execPath, [pnpm, 'pack', '--pack-destination', tarballs], p.dir);
   const files = readdirSync(tarballs).map((f) => join(tarballs, f));
-  if (files.length !== packages.length) throw new Error(`expected ${packages.length} tarballs, got ${files.length}`);
+  if (files.length !== packages.length)
+    throw new Error(`expected ${packages.length} tarballs, got ${files.length}`);
 
   step('npm install the tarballs and their peers into a scratch app');
-  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'scratch-app', private: true, type: 'module' }));
+  writeFileSync(
+    join(app, 'package.json'),
+    JSON.stringify({ name: 'scratch-app', private: true, type: 'module' }),
+  );
   const typescript = `typescript@${rootPkg.devDependencies.typescript}`;
   const vitest = `vitest@${rootPkg.devDependencies.vitest}`; // the local package's README shows its Vitest setup
   const nodeTypes = `@types/node@${rootPkg.devDependencies['@types/node']}`;
-  run('npm', ['install', '--no-audit', '--loglevel=warn', ...files, ...peers, typescript, nodeTypes, vitest], app);
+  run(
+    'npm',
+    ['install', '--no-audit', '--loglevel=warn', ...files, ...peers, typescript, nodeTypes, vitest],
+    app,
+  );
 
   step('import every entry point (ESM and CommonJS)');
   const entries = packages.flatMap((p) =>
@@ -108,7 +116,9 @@ try {
   run(process.execPath, [join(app, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', '.'], app);
   console.log(`${count} README snippets type-check`);
 
-  console.log(`\npublished shape: ${packages.length} packages, ${entries.length} entry points, ${count} snippets: ok`);
+  console.log(
+    `\npublished shape: ${packages.length} packages, ${entries.length} entry points, ${count} snippets: ok`,
+  );
 } finally {
   if (keep) console.log(`scratch app kept at ${scratch}`);
   else rmSync(scratch, { recursive: true, force: true });
