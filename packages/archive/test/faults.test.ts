@@ -30,7 +30,11 @@ const fast = { baseDelayMs: 5, maxDelayMs: 100, maxAttempts: 30, budgetMs: 30_00
 describe('faults injected by the proxy', () => {
   it('ALL: UnprocessedItems and throttled BatchWriteItem calls are retried with nothing lost', async () => {
     const tableName = await freshTable(dynamodb, 'ALL');
+    // 600 records make at least 24 BatchWriteItem calls: the scheduled rules (first) guarantee UnprocessedItems at
+    // the 1st and a throttle at the 2nd, whatever the timing; the random ones add more.
     const p = await throughProxy([
+      { operation: 'BatchWriteItem', fault: 'partial', at: [1], entryFailureRate: 0.4 },
+      { operation: 'BatchWriteItem', fault: 'throttle', at: [2] },
       { operation: 'BatchWriteItem', fault: 'partial', probability: 0.5, entryFailureRate: 0.4 },
       { operation: 'BatchWriteItem', fault: 'throttle', probability: 0.2 },
     ]);
@@ -89,6 +93,7 @@ describe('faults injected by the proxy', () => {
   it('LATEST: throttled and failing conditional writes are retried with nothing lost', async () => {
     const tableName = await freshTable(dynamodb, 'LATEST');
     const p = await throughProxy([
+      { operation: 'PutItem', fault: 'throttle', at: [1, 5] }, // guaranteed; the random rules add more
       { operation: 'PutItem', fault: 'throttle', probability: 0.3 },
       { operation: 'PutItem', fault: 'internal', probability: 0.1 },
     ]);

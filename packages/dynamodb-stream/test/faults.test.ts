@@ -36,7 +36,11 @@ describe('through the fault proxy', () => {
     const proxy = await startFaultProxy({
       target: endpoints.dynamodb!,
       seed: 42,
+      // Scheduled first, so the assertions below hold whatever the timing: 300+ records at limit 50 take at least 7
+      // answered GetRecords, and every faulted one is retried, so the 1st..6th GetRecords always exist.
       rules: [
+        { operation: 'GetRecords', fault: 'throttle', at: [1, 3, 5] },
+        { operation: 'GetRecords', fault: 'throttle', errorCode: 'ExpiredIteratorException', at: [2, 4, 6] },
         { operation: 'GetRecords', fault: 'throttle', probability: 0.25 },
         {
           operation: 'GetRecords',

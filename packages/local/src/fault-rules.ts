@@ -26,8 +26,19 @@ export interface FaultRule {
    * failed (per-entry errors, or `UnprocessedItems`).
    */
   fault: FaultKind;
-  /** Chance, from 0 to 1, that the rule fires for a matching request. */
-  probability: number;
+  /**
+   * Chance, from 0 to 1, that the rule fires for a matching request (drawn from the proxy's seeded sequence).
+   * Required unless `at` is given.
+   */
+  probability?: number;
+  /**
+   * A fixed schedule: the rule fires at these matching requests (1-based: `[1, 4]` is the first and the fourth
+   * request that matches `operation`, counted whether or not another rule took it), and draws no random number for
+   * them. This is how a test guarantees the faults it asserts on, whatever the timing: a rule with only `at` fires
+   * exactly there; with `probability` too, it also fires at random elsewhere. Rules are still checked in order and
+   * the first terminal fault wins, so put scheduled rules first.
+   */
+  at?: readonly number[];
   /**
    * Error name to answer with: for `throttle` any AWS JSON error name sent with status 400 (default
    * `ProvisionedThroughputExceededException`; e.g. `ThrottlingException`, `ExpiredIteratorException`); for
@@ -65,8 +76,25 @@ export function validateRules(rules: readonly FaultRule[]): FaultRule[] {
         `unknown fault ${JSON.stringify(rule.fault)} (use ${KINDS.join(', ')})`,
       );
     }
-    if (!isShare(rule.probability))
-      throw new InvalidFaultRuleError(index, 'probability must be a number from 0 to 1');
+    if (rule.at !== undefined) {
+      if (
+        !Array.isArray(rule.at) ||
+        !rule.at.every((n: unknown) => Number.isInteger(n) && (n as number) >= 1)
+      ) {
+        throw new InvalidFaultRuleError(
+          index,
+          'at must be an array of integers >= 1 (1 is the first matching request)',
+        );
+      }
+      if (rule.probability !== undefined && !isShare(rule.probability)) {
+        throw new InvalidFaultRuleError(index, 'probability must be a number from 0 to 1');
+      }
+    } else if (!isShare(rule.probability)) {
+      throw new InvalidFaultRuleError(
+        index,
+        'probability must be a number from 0 to 1 (or give an `at` schedule)',
+      );
+    }
     const op = rule.operation;
     if (op !== undefined && typeof op !== 'string' && !(op instanceof RegExp)) {
       throw new InvalidFaultRuleError(index, 'operation must be a string or a RegExp');
@@ -86,7 +114,7 @@ export function validateRules(rules: readonly FaultRule[]): FaultRule[] {
         'errorCode must be an AWS error name such as ThrottlingException',
       );
     }
-    return { ...rule };
+    return { ...rule, ...(rule.at ? { at: [...rule.at] } : {}) };
   });
 }
 
@@ -115,6 +143,7 @@ function matches(rule: FaultRule, operation: string): boolean {
 export class FaultPlanner {
   private rules: FaultRule[] = [];
   private used: number[] = [];
+  private seen: number[] = [];
 
   constructor(
     private readonly random: () => number,
@@ -127,17 +156,25 @@ export class FaultPlanner {
   setRules(rules: readonly FaultRule[]): void {
     this.rules = validateRules(rules);
     this.used = this.rules.map(() => 0);
+    this.seen = this.rules.map(() => 0);
   }
 
   /** Decides the faults for one request; `partialApplies` says whether a `partial` fault can apply to it. */
   decide(operation: string, partialApplies: boolean): FaultDecision {
     let latencyMs = 0;
     let latencyHits = 0;
+    // Every matching request counts for a rule's `at` schedule, also one that an earlier rule takes.
+    const ordinal = this.rules.map((rule, index) => {
+      if (!matches(rule, operation) || (rule.fault === 'partial' && !partialApplies)) return 0;
+      this.seen[index] = (this.seen[index] ?? 0) + 1;
+      return this.seen[index];
+    });
     for (const [index, rule] of this.rules.entries()) {
-      if (!matches(rule, operation)) continue;
-      if (rule.fault === 'partial' && !partialApplies) continue;
+      const nth = ordinal[index] ?? 0;
+      if (nth === 0) continue;
       if (rule.maxCount !== undefined && (this.used[index] ?? 0) >= rule.maxCount) continue;
-      if (this.random() >= rule.probability) continue;
+      const scheduled = rule.at?.includes(nth) ?? false;
+      if (!scheduled && (rule.probability === undefined || this.random() >= rule.probability)) continue;
       this.used[index] = (this.used[index] ?? 0) + 1;
       if (rule.fault === 'latency') {
         latencyMs += rule.latencyMs ?? DEFAULT_LATENCY_MS;

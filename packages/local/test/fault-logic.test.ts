@@ -51,6 +51,32 @@ describe('FaultPlanner', () => {
     expect(planner.decide('ListShards', false).rule).toBeUndefined();
     expect(planner.decide('PutRecords', true).rule?.fault).toBe('partial');
   });
+
+  it('fires a scheduled rule at exactly its matching requests, counting those an earlier rule took', () => {
+    let draws = 0;
+    const random = () => {
+      draws++;
+      return 0.99; // never below a probability: only schedules fire
+    };
+    const planner = new FaultPlanner(random, [
+      { operation: 'PutRecords', fault: 'drop', at: [1] },
+      { operation: 'PutRecords', fault: 'throttle', at: [1, 3] },
+      { operation: 'PutRecords', fault: 'partial', at: [2], probability: 0.5 },
+    ]);
+    const fired = [1, 2, 3, 4].map(() => planner.decide('PutRecords', true).rule?.fault);
+    // The 1st request goes to the drop rule; the throttle rule still counts it, so its next one is the 3rd.
+    expect(fired).toEqual(['drop', 'partial', 'throttle', undefined]);
+    expect(planner.decide('ListShards', false).rule).toBeUndefined();
+    // Only the rule with a probability draws, and only when it is reached off its schedule: the 4th request (the
+    // 1st and 3rd were taken by earlier rules before it was reached).
+    expect(draws).toBe(1);
+  });
+
+  it('rejects a malformed schedule, and a rule with neither schedule nor probability', () => {
+    expect(() => new FaultPlanner(replay(), [{ fault: 'throttle', at: [0] }])).toThrow(/at must be/);
+    expect(() => new FaultPlanner(replay(), [{ fault: 'throttle', at: [1.5] }])).toThrow(/at must be/);
+    expect(() => new FaultPlanner(replay(), [{ fault: 'throttle' }])).toThrow(/probability/);
+  });
 });
 
 describe('partial plans', () => {

@@ -28,7 +28,11 @@ const fastRetry = { baseDelayMs: 10, maxDelayMs: 100, maxAttempts: 40, budgetMs:
 describe('replay under injected faults', () => {
   it('stays exact and in order per key with 20% partial PutRecords failures and throttling', async () => {
     const streamName = await createStream(kinesis, 2);
+    // 480 records in batches of 100 make at least 5 PutRecords requests: the scheduled rules (first) guarantee a
+    // partial failure at the 1st and 3rd and a throttle at the 2nd, whatever the timing; the random ones add more.
     const faulty = await throughProxy([
+      { operation: 'PutRecords', fault: 'partial', at: [1, 3], entryFailureRate: 0.2 },
+      { operation: 'PutRecords', fault: 'throttle', at: [2] },
       { operation: 'PutRecords', fault: 'partial', probability: 0.6, entryFailureRate: 0.2 },
       { operation: 'PutRecords', fault: 'throttle', probability: 0.2 },
       {
@@ -60,6 +64,7 @@ describe('replay under injected faults', () => {
   it('stays exact with aggregate: true under partial failures', async () => {
     const streamName = await createStream(kinesis, 2);
     const faulty = await throughProxy([
+      { operation: 'PutRecords', fault: 'partial', at: [1], entryFailureRate: 0.5 }, // guarantees a retry
       { operation: 'PutRecords', fault: 'partial', probability: 0.5, entryFailureRate: 0.5 },
       { operation: 'PutRecords', fault: 'throttle', probability: 0.2 },
     ]);
