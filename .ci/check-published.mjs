@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Checks the packages the way a user receives them: packs every publishable package, installs the tarballs and
+// Checks the packages the way a user receives them: packs every publishable package (`pnpm tarballs`, as the
+// READMEs tell users to before the first release), installs the tarballs and
 // their AWS SDK peers with npm into a scratch app outside the workspace, imports every entry point from ESM and
 // CommonJS, and type-checks every TypeScript snippet of the package READMEs (and the root README) against the
 // installed packages. Run from the repository root after `pnpm build`:  node .ci/check-published.mjs
@@ -12,9 +13,8 @@ import { extractSnippets } from './snippets.mjs';
 const root = resolve(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '..');
 const keep = process.argv.includes('--keep');
 const scratch = mkdtempSync(join(tmpdir(), 'kinesis-archive-published-'));
-const tarballs = join(scratch, 'tarballs');
+const tarballs = join(root, 'tarballs'); // where `pnpm tarballs`, the README's pre-release install path, packs
 const app = join(scratch, 'app');
-mkdirSync(tarballs);
 mkdirSync(app);
 
 /** The AWS SDK packages a user installs beside ours (the peers named in the READMEs). */
@@ -41,8 +41,9 @@ const packages = readdirSync(join(root, 'packages'))
   .filter((p) => !p.json.private);
 
 try {
-  step(`pack ${packages.length} packages`);
-  for (const p of packages) run(process.execPath, [pnpm, 'pack', '--pack-destination', tarballs], p.dir);
+  step(`pack ${packages.length} packages with \`pnpm tarballs\``);
+  rmSync(tarballs, { recursive: true, force: true });
+  run(process.execPath, [pnpm, 'run', 'tarballs'], root);
   const files = readdirSync(tarballs).map((f) => join(tarballs, f));
   if (files.length !== packages.length)
     throw new Error(`expected ${packages.length} tarballs, got ${files.length}`);

@@ -33,7 +33,8 @@ export interface FaultRule {
   probability?: number;
   /**
    * A fixed schedule: the rule fires at these matching requests (1-based: `[1, 4]` is the first and the fourth
-   * request that matches `operation`, counted whether or not another rule took it), and draws no random number for
+   * request that matches `operation` (for `partial`: that it can apply to), counted whether or not another rule
+   * took it), and draws no random number for
    * them. This is how a test guarantees the faults it asserts on, whatever the timing: a rule with only `at` fires
    * exactly there; with `probability` too, it also fires at random elsewhere. Rules are still checked in order and
    * the first terminal fault wins, so put scheduled rules first.
