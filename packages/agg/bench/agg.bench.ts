@@ -7,7 +7,16 @@ import * as crypto from 'node:crypto';
 import { randomBytes } from 'node:crypto';
 import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { type AggregatedRecord, Aggregator, aggregate, deaggregate, type UserRecord } from '../src/index.js';
+import {
+  type AggregatedRecord,
+  Aggregator,
+  aggregate,
+  deaggregate,
+  MAX_HASH_KEY,
+  type ShardDescription,
+  ShardMap,
+  type UserRecord,
+} from '../src/index.js';
 import { type TheirRecord, theirs } from '../test/aws-kinesis-agg.js';
 
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 100_000);
@@ -59,6 +68,21 @@ async function timeAll(ops: Record<string, Op>): Promise<Record<string, number>>
 
 const mbps = (bytes: number, ms: number) => bytes / 1e6 / (ms / 1000);
 
+/** A map of `n` open shards of equal width over the whole hash range (a stream created with `n` shards). */
+function evenShardMap(n: number): ShardMap {
+  const width = (MAX_HASH_KEY + 1n) / BigInt(n);
+  const shards: ShardDescription[] = Array.from({ length: n }, (_, i) => ({
+    ShardId: `shardId-${String(i).padStart(12, '0')}`,
+    HashKeyRange: {
+      StartingHashKey: (width * BigInt(i)).toString(),
+      EndingHashKey: (i === n - 1 ? MAX_HASH_KEY : width * BigInt(i + 1) - 1n).toString(),
+    },
+  }));
+  return new ShardMap(shards);
+}
+const oneShard = evenShardMap(1);
+const shards64 = evenShardMap(64);
+
 async function main(): Promise<void> {
   // Both libraries get the very same record objects.
   const records: (UserRecord & TheirRecord & { data: Buffer })[] = [];
@@ -108,14 +132,25 @@ async function main(): Promise<void> {
     // at once (as a producer that sends and forgets), or all kept (as a returned array).
     copyMd5Input: () => copyMd5(false),
     copyMd5Kept: () => copyMd5(true),
+    // aggregate() returning every aggregate: without a map (mixShards), with a one-shard and a 64-shard map
+    oursAggMixed: () =>
+      check(
+        'ours aggregate (mixShards)',
+        aggregate(records, { mixShards: true }).reduce((n, r) => n + r.recordCount, 0),
+      ),
+    oursAggOneShard: () =>
+      check(
+        'ours aggregate (1 shard)',
+        aggregate(records, { shardMap: oneShard }).reduce((n, r) => n + r.recordCount, 0),
+      ),
     oursAgg: () =>
       check(
-        'ours aggregate',
-        aggregate(records).reduce((n, r) => n + r.recordCount, 0),
+        'ours aggregate (64 shards)',
+        aggregate(records, { shardMap: shards64 }).reduce((n, r) => n + r.recordCount, 0),
       ),
     // The same work as aws-kinesis-agg's callback below: each aggregate is handed over and dropped.
     oursAggregator: () => {
-      const aggregator = new Aggregator();
+      const aggregator = new Aggregator({ shardMap: shards64 });
       let n = 0;
       for (const r of records) for (const a of aggregator.add(r)) n += a.recordCount;
       for (const a of aggregator.flush()) n += a.recordCount;
@@ -155,7 +190,7 @@ async function main(): Promise<void> {
   const baseRss = process.memoryUsage().rss;
   let peak = 0;
   let peakRss = 0;
-  const aggregator = new Aggregator();
+  const aggregator = new Aggregator({ shardMap: shards64 });
   const kept: AggregatedRecord[] = [];
   for (let i = 0; i < records.length; i++) {
     for (const r of aggregator.add(records[i]!)) kept.push(r);
@@ -171,7 +206,8 @@ async function main(): Promise<void> {
 
   // Phase 2: deaggregation of our aggregates, as Buffers and as Lambda events. Like a consumer process, it holds
   // only the aggregates (the producer's input is dropped).
-  const ours = aggregate(records);
+  // one aggregate stream for the deaggregation runs: as aws-kinesis-agg packs them (no map), so counts compare
+  const ours = aggregate(records, { mixShards: true });
   kept.length = 0;
   records.length = 0;
   if (theirCount !== ours.length) throw new Error(`aws-kinesis-agg emitted ${theirCount} records`);
@@ -248,7 +284,7 @@ async function main(): Promise<void> {
   console.log('|---|---|---|---|---|---|');
   console.log(
     row(
-      'aggregate (Aggregator.add, each aggregate dropped)',
+      'aggregate (Aggregator.add, 64-shard map, each aggregate dropped)',
       inputBytes,
       t1.oursAggregator!,
       t1.theirsAgg!,
@@ -256,7 +292,25 @@ async function main(): Promise<void> {
     ),
   );
   console.log(
-    row('aggregate() (all aggregates returned)', inputBytes, t1.oursAgg!, t1.theirsAgg!, t1.md5Input!),
+    row(
+      'aggregate() no map (mixShards: true), all returned',
+      inputBytes,
+      t1.oursAggMixed!,
+      t1.theirsAgg!,
+      t1.md5Input!,
+    ),
+  );
+  console.log(
+    row(
+      'aggregate() 1-shard map, all returned',
+      inputBytes,
+      t1.oursAggOneShard!,
+      t1.theirsAgg!,
+      t1.md5Input!,
+    ),
+  );
+  console.log(
+    row('aggregate() 64-shard map, all returned', inputBytes, t1.oursAgg!, t1.theirsAgg!, t1.md5Input!),
   );
   console.log(
     row('deaggregate (Buffers, MD5 verified)', aggBytes, t2.oursDeagg!, t2.theirsDeagg!, t2.md5Aggregates!),
@@ -277,6 +331,20 @@ async function main(): Promise<void> {
   console.log(
     `ceilings: the MD5 floor itself is ${(t1.theirsAgg! / t1.md5Input!).toFixed(2)}x aws-kinesis-agg's aggregate, ${(t2.theirsDeagg! / t2.md5Aggregates!).toFixed(2)}x its deaggregate from Buffers and ${(t2.theirsLambda! / t2.md5Aggregates!).toFixed(2)}x from Lambda events (nothing that computes or verifies every MD5 can be faster)`,
   );
+  const guard = (name: string, value: number, ok: boolean, target: string) =>
+    console.log(`- ${name}: ${value.toFixed(2)} (${target}) ${ok ? 'ok' : 'MISSED'}`);
+  console.log('');
+  console.log('regression guards:');
+  const speedUp = t1.theirsAgg! / t1.oursAgg!;
+  guard('aggregate() 64-shard map vs aws-kinesis-agg', speedUp, speedUp >= 1.5, 'target >= 1.50x');
+  const mapCost = t1.oursAgg! / t1.oursAggMixed!;
+  guard('aggregate() time, 64-shard map / no map', mapCost, mapCost <= 1.1, 'target <= 1.10');
+  const oneCost = t1.oursAggOneShard! / t1.oursAggMixed!;
+  guard('aggregate() time, 1-shard map / no map', oneCost, oneCost <= 1.1, 'target <= 1.10');
+  const deaggFloor = t2.md5Aggregates! / t2.oursDeagg!;
+  guard('deaggregate (Buffers) / MD5 floor', deaggFloor, deaggFloor >= 0.85, 'target >= 0.85');
+  const lambdaFloor = t2.md5Aggregates! / t2.oursLambda!;
+  guard('deaggregate (Lambda events) / MD5 floor', lambdaFloor, lambdaFloor >= 0.65, 'target >= 0.65');
   console.log(
     `peak memory while aggregating (heap + external above baseline): ${(peak / 1e6).toFixed(1)} MB = ${(peak / inputBytes).toFixed(2)}x input; rss +${(peakRss / 1e6).toFixed(1)} MB = ${(peakRss / inputBytes).toFixed(2)}x`,
   );

@@ -12,10 +12,13 @@ import {
   InvalidPartitionKeyError,
   InvalidRecordError,
   RecordTooLargeError,
+  ShardMapRequiredError,
 } from './errors.js';
-import { isExplicitHashKey, md5, readUInt128BE } from './hash.js';
+import { isExplicitHashKey } from './hash.js';
+import { hashKeyWords, keyHashWords, wordsHashKey } from './key-hash.js';
+import { md5 } from './md5.js';
 import { isPartitionKeyTooLong } from './partition-key.js';
-import { type ShardMap, shardMapGeneration } from './shard-map.js';
+import { ShardMap, shardMapGeneration } from './shard-map.js';
 
 // Module-local copies of the constants used per record or per aggregate (plain local reads on the hot path).
 const MAGIC_LENGTH = MAGIC.length;
@@ -46,12 +49,18 @@ export interface AggregatedRecord {
   data: Uint8Array;
   /** How many user records it carries. */
   recordCount: number;
-  /** With a `shardMap`: the shard all its user records belong to (when the map has one for them). */
+  /** With a `shardMap`: the shard all its user records belong to. */
   shardId?: string | undefined;
+  /**
+   * `true` on a user record sent un-aggregated because the shard map has no open shard for its hash key: the map
+   * is stale (the stream was resharded after it was loaded, or the map was built from an incomplete list).
+   * Reload it (`await shardMap.refresh()`). The record itself is safe to send: Kinesis routes it.
+   */
+  staleShardMap?: true | undefined;
 }
 
-/** Options of {@link aggregate}, {@link Aggregator} and {@link aggregateStream}. */
-export interface AggregateOptions {
+/** Limits and naming of the aggregates, for both kinds of {@link AggregateOptions}. */
+export interface AggregateLimits {
   /**
    * Largest size of one emitted record, data + outer partition key, in bytes. Default 1 MiB (1,048,576), the
    * Kinesis limit; up to 10 MiB for streams configured for larger records.
@@ -59,15 +68,37 @@ export interface AggregateOptions {
   maxBytes?: number | undefined;
   /** Most user records in one aggregate. Default unlimited. */
   maxRecords?: number | undefined;
-  /**
-   * Aggregate per shard: records of different shards never share an aggregate, so the KCL never discards one
-   * after a reshard. Without it, records are packed in arrival order regardless of their shard (KPL without
-   * a shard map).
-   */
-  shardMap?: ShardMap | undefined;
   /** Outer partition key of aggregates. Default `"a"` (the KPL's). */
   aggregatePartitionKey?: string | undefined;
 }
+
+/** Aggregate per shard of the target stream: the safe choice, for any stream and any consumer. */
+export interface ShardAwareAggregateOptions extends AggregateLimits {
+  /**
+   * The target stream's open shards. Records of different shards never share an aggregate, so a KCL consumer
+   * (which keeps only the sub-records that hash to the shard that received the aggregate) never drops one. A
+   * record the map has no shard for is sent un-aggregated and flagged `staleShardMap`, as the KPL does.
+   */
+  shardMap: ShardMap;
+  mixShards?: false | undefined;
+}
+
+/**
+ * Aggregate records of every shard together, in arrival order; the outer hash key is the first record's, so an
+ * aggregate lands on that record's shard. Safe only for a one-shard stream, or when every consumer keeps the
+ * sub-records of any hash key (this package's `deaggregate`, aws-kinesis-agg); a KCL consumer drops the others.
+ */
+export interface MixShardsAggregateOptions extends AggregateLimits {
+  /** `true`: the explicit opt-in to aggregates that mix shards. */
+  mixShards: true;
+  shardMap?: undefined;
+}
+
+/**
+ * Options of {@link aggregate}, {@link Aggregator} and {@link aggregateStream}: a `shardMap` (the safe path), or
+ * `mixShards: true` where mixing is known to be safe. Neither throws {@link ShardMapRequiredError}.
+ */
+export type AggregateOptions = ShardAwareAggregateOptions | MixShardsAggregateOptions;
 
 /** `PutRecords` request entry (also fits `PutRecord` input) for the AWS SDK v3. */
 export interface PutRecordsEntry {
@@ -81,7 +112,7 @@ export interface PutRecordsEntry {
  *
  * @example
  * ```ts
- * await client.send(new PutRecordsCommand({ StreamName, Records: aggregate(records).map(toPutRecordsEntry) }));
+ * await client.send(new PutRecordsCommand({ StreamName, Records: aggregate(records, { shardMap }).map(toPutRecordsEntry) }));
  * ```
  */
 export function toPutRecordsEntry(record: AggregatedRecord): PutRecordsEntry {
@@ -108,7 +139,17 @@ function writeVarint(buf: Uint8Array, pos: number, n: number): number {
  * per-record arrays are reused from one aggregate to the next (indexed writes, no per-aggregate reallocation).
  */
 class Group {
+  /** Without a shard map: the partition key table's index, by key. */
   readonly pkIndex = new Map<string, number>();
+  /**
+   * With a shard map (`hashed`): the same index as an open-addressing table on 32 bits of each key's MD5, which
+   * routing computed anyway. Entries are key index + 1 (0: free). A few KiB per shard instead of a `Map`: with
+   * dozens of shards pending at once, the `Map`s no longer fit in the CPU caches and their lookups were a
+   * third of the cost of routing.
+   */
+  private slots: Int32Array;
+  /** Per key of the table: the 32 bits of its MD5 that slot it. */
+  private keyHashes: Int32Array;
   readonly pks: string[] = [];
   readonly pkBytes: number[] = [];
   pkCount = 0;
@@ -122,9 +163,63 @@ class Group {
   count = 0;
   /** Bytes of the protobuf message so far. */
   size = 0;
-  firstHashKey: bigint | undefined;
+  /** The first record's hash key (four big-endian words), when it was computed to route it. */
+  readonly firstWords = new Uint32Array(4);
+  hasFirstWords = false;
 
-  constructor(readonly shardId: string | undefined) {}
+  constructor(
+    readonly shardId: string | undefined,
+    readonly hashed: boolean,
+  ) {
+    this.slots = new Int32Array(hashed ? 64 : 0);
+    this.keyHashes = new Int32Array(hashed ? 32 : 0);
+  }
+
+  /** The index of `pk` in the partition key table, or -1. `hash`: 32 bits of its MD5 (with `hashed`). */
+  findKey(pk: string, hash: number): number {
+    if (this.pkCount === 0) return -1;
+    if (!this.hashed) return this.pkIndex.get(pk) ?? -1;
+    const slots = this.slots;
+    const mask = slots.length - 1;
+    for (let i = hash & mask; ; i = (i + 1) & mask) {
+      const entry = slots[i]!;
+      if (entry === 0) return -1;
+      if (this.keyHashes[entry - 1] === hash && this.pks[entry - 1] === pk) return entry - 1;
+    }
+  }
+
+  /** Appends `pk` to the partition key table; returns its index. */
+  addKey(pk: string, hash: number, bytes: number): number {
+    const idx = this.pkCount++;
+    this.pks[idx] = pk;
+    this.pkBytes[idx] = bytes;
+    if (!this.hashed) {
+      this.pkIndex.set(pk, idx);
+      return idx;
+    }
+    if (idx === this.keyHashes.length) {
+      const grown = new Int32Array(idx * 2);
+      grown.set(this.keyHashes);
+      this.keyHashes = grown;
+    }
+    this.keyHashes[idx] = hash;
+    // at most half full
+    if (2 * (idx + 1) > this.slots.length) {
+      this.slots = new Int32Array(this.slots.length * 2);
+      for (let k = 0; k <= idx; k++) this.slot(k);
+    } else {
+      this.slot(idx);
+    }
+    return idx;
+  }
+
+  private slot(idx: number): void {
+    const slots = this.slots;
+    const mask = slots.length - 1;
+    let i = this.keyHashes[idx]! & mask;
+    while (slots[i] !== 0) i = (i + 1) & mask;
+    slots[i] = idx + 1;
+  }
 
   /** Appends a record whose keys are already in the tables. */
   push(pkIdx: number, ehkIdx: number, data: Uint8Array): void {
@@ -145,7 +240,10 @@ class Group {
   }
 
   reset(): void {
-    if (this.pkCount > 0) this.pkIndex.clear();
+    if (this.pkCount > 0) {
+      if (this.hashed) this.slots.fill(0);
+      else this.pkIndex.clear();
+    }
     if (this.ehkCount > 0) this.ehkIndex.clear();
     // drop the references to emitted keys and data (the arrays keep their capacity for the next aggregate)
     this.pks.fill('', 0, this.pkCount);
@@ -155,7 +253,7 @@ class Group {
     this.ehkCount = 0;
     this.count = 0;
     this.size = 0;
-    this.firstHashKey = undefined;
+    this.hasFirstWords = false;
   }
 }
 
@@ -215,7 +313,12 @@ export class Aggregator {
   private readonly outerKey: string;
   /** Largest protobuf message size: `maxBytes` less the frame and the outer partition key. */
   private readonly limit: number;
-  private readonly groups = new Map<string, Group>();
+  /** With a shard map: the group of each shard, by its index in `shardMap.shards` (of `generation`). */
+  private byShard: (Group | undefined)[] = [];
+  /** The hash key of the record being routed (four big-endian words). */
+  private readonly words = new Uint32Array(4);
+  /** The MD5 of its partition key, when it has an explicit hash key (then `words` hold that). */
+  private readonly keyWords = new Uint32Array(4);
   /**
    * Groups of shards the map no longer has (it was refreshed after a reshard): their records are re-packed by the
    * current shards and emitted before anything newer, so that the records of one key keep their order.
@@ -227,13 +330,27 @@ export class Aggregator {
   private seen = 0;
   private pending = 0;
 
-  /** @throws {@link InvalidOptionError} for an invalid option. */
-  constructor(options: AggregateOptions = {}) {
+  /**
+   * @throws {@link ShardMapRequiredError} without `shardMap` and without `mixShards: true`;
+   *   {@link InvalidOptionError} for an invalid option.
+   */
+  constructor(options: AggregateOptions) {
+    const { shardMap, mixShards } = (options ?? {}) as { shardMap?: unknown; mixShards?: unknown };
+    if (mixShards !== undefined && typeof mixShards !== 'boolean') {
+      throw new InvalidOptionError('mixShards', mixShards, 'true or false');
+    }
+    if (shardMap !== undefined && !(shardMap instanceof ShardMap)) {
+      throw new InvalidOptionError('shardMap', shardMap, 'a ShardMap');
+    }
+    if (shardMap && mixShards) {
+      throw new InvalidOptionError('mixShards', mixShards, 'not together with a shardMap: choose one');
+    }
+    if (!shardMap && !mixShards) throw new ShardMapRequiredError();
     this.maxBytes = validateMaxBytes(options.maxBytes);
     const maxRecords = options.maxRecords ?? Number.POSITIVE_INFINITY;
     if (!(maxRecords >= 1)) throw new InvalidOptionError('maxRecords', maxRecords, 'a number >= 1');
     this.maxRecords = maxRecords;
-    this.shardMap = options.shardMap;
+    this.shardMap = shardMap;
     if (this.shardMap) this.generation = shardMapGeneration(this.shardMap);
     this.outerKey = options.aggregatePartitionKey ?? DEFAULT_AGGREGATE_PARTITION_KEY;
     if (typeof this.outerKey !== 'string' || this.outerKey.length === 0 || this.outerKey.length > 256) {
@@ -266,8 +383,7 @@ export class Aggregator {
     if (this.shardMap && shardMapGeneration(this.shardMap) !== this.generation) this.retireGroups();
     if (this.retired.length > 0) this.emitRetired(out);
     if (this.single && this.single.count > 0) out.push(this.emit(this.single));
-    for (const group of this.groups.values()) if (group.count > 0) out.push(this.emit(group));
-    this.groups.clear();
+    for (const group of this.byShard) if (group && group.count > 0) out.push(this.emit(group));
     return out;
   }
 
@@ -293,24 +409,34 @@ export class Aggregator {
     const dataLen = data.length;
 
     let group: Group;
-    let hashKey: bigint | undefined;
+    const words = this.words;
     if (this.shardMap) {
       if (shardMapGeneration(this.shardMap) !== this.generation) this.retireGroups();
-      hashKey = ehk !== undefined ? BigInt(ehk) : readUInt128BE(md5(pk));
-      const shardId = this.shardMap.shardFor(hashKey)?.shardId;
-      const key = shardId ?? '';
-      let g = this.groups.get(key);
-      if (!g) {
-        g = new Group(shardId);
-        this.groups.set(key, g);
+      // one hash per record, on the MD5 words: routes it and, for an aggregate's first record, its outer key
+      if (ehk !== undefined) hashKeyWords(BigInt(ehk), words);
+      else keyHashWords(pk, words);
+      const shard = this.shardMap.indexOfWords(words);
+      if (shard < 0) {
+        this.emitUnmapped(index, pk, ehk, data, out);
+        return;
       }
-      group = g;
+      group = this.byShard[shard] ?? this.newGroup(shard);
     } else {
-      group = this.single ??= new Group(undefined);
+      group = this.single ??= new Group(undefined, false);
+    }
+    // 32 bits of the key's MD5 for the key table of a shard's group (none without a map)
+    let keyHash = 0;
+    if (group.hashed) {
+      if (ehk === undefined) {
+        keyHash = words[3]! | 0;
+      } else {
+        keyHashWords(pk, this.keyWords);
+        keyHash = this.keyWords[3]! | 0;
+      }
     }
 
     // -1: not in the table yet
-    let pkIdx = group.pkCount > 0 ? (group.pkIndex.get(pk) ?? -1) : -1;
+    let pkIdx = group.findKey(pk, keyHash);
     const pkBytes = pkIdx < 0 ? utf8Length(pk) : group.pkBytes[pkIdx]!;
     // a non-ASCII key new to this aggregate: UTF-8 would turn a lone surrogate into U+FFFD (another key)
     if (pkIdx < 0 && pkBytes !== pk.length && LONE_SURROGATE.test(pk)) {
@@ -334,27 +460,56 @@ export class Aggregator {
       cost = costOf(group, pkIdx, pkBytes, ehk, ehkIdx, dataLen);
     }
 
-    if (pkIdx < 0) {
-      pkIdx = group.pkCount++;
-      group.pkIndex.set(pk, pkIdx);
-      group.pks[pkIdx] = pk;
-      group.pkBytes[pkIdx] = pkBytes;
-    }
+    if (pkIdx < 0) pkIdx = group.addKey(pk, keyHash, pkBytes);
     if (ehkIdx === -1) {
       ehkIdx = group.ehkCount++;
       group.ehkIndex.set(ehk!, ehkIdx);
       group.ehks[ehkIdx] = ehk!;
     }
-    if (group.count === 0) group.firstHashKey = hashKey;
+    if (group.count === 0 && this.shardMap) {
+      group.firstWords.set(words);
+      group.hasFirstWords = true;
+    }
     group.push(pkIdx, ehkIdx < 0 ? -1 : ehkIdx, data);
     group.size += cost;
     this.pending++;
   }
 
+  private newGroup(shard: number): Group {
+    const group = new Group(this.shardMap!.shards[shard]!.shardId, true);
+    this.byShard[shard] = group;
+    return group;
+  }
+
+  /**
+   * A record whose hash key no shard of the map owns (a stale map): emitted at once, un-aggregated, flagged, as
+   * the KPL does. Its checks are those of any record; when one fails, nothing is emitted or changed.
+   */
+  private emitUnmapped(
+    index: number,
+    pk: string,
+    ehk: string | undefined,
+    data: Uint8Array,
+    out: AggregatedRecord[],
+  ): void {
+    const pkBytes = utf8Length(pk);
+    if (pkBytes !== pk.length && LONE_SURROGATE.test(pk)) {
+      throw new InvalidPartitionKeyError(
+        { index, partitionKey: pk },
+        'contains a lone surrogate (not valid UTF-16)',
+      );
+    }
+    if (data.length + pkBytes > this.maxBytes) {
+      throw new RecordTooLargeError({ index, partitionKey: pk }, data.length + pkBytes, this.maxBytes);
+    }
+    if (this.retired.length > 0) this.emitRetired(out);
+    out.push({ partitionKey: pk, explicitHashKey: ehk, data, recordCount: 1, staleShardMap: true });
+  }
+
   /** The map changed: the pending groups belong to the old shards; they go out before any newer record. */
   private retireGroups(): void {
-    for (const g of this.groups.values()) if (g.count > 0) this.retired.push(g);
-    this.groups.clear();
+    for (const g of this.byShard) if (g && g.count > 0) this.retired.push(g);
+    this.byShard = [];
     this.generation = shardMapGeneration(this.shardMap!);
   }
 
@@ -366,7 +521,7 @@ export class Aggregator {
     const repack = new Aggregator({
       maxBytes: this.maxBytes,
       maxRecords: this.maxRecords,
-      shardMap: this.shardMap,
+      shardMap: this.shardMap!,
       aggregatePartitionKey: this.outerKey,
     });
     for (const group of this.retired) {
@@ -402,14 +557,18 @@ export class Aggregator {
         recordCount: 1,
       };
     } else {
-      let hashKey = group.firstHashKey;
-      if (hashKey === undefined) {
-        const ehkIdx = group.recEhk[0]!;
-        hashKey = ehkIdx >= 0 ? BigInt(group.ehks[ehkIdx]!) : readUInt128BE(md5(group.pks[group.recPk[0]!]!));
+      // the outer hash key is the first record's (the KPL's choice): its explicit hash key, or its key's MD5
+      const ehkIdx = group.recEhk[0]!;
+      let outerHashKey: string;
+      if (ehkIdx >= 0) {
+        outerHashKey = group.ehks[ehkIdx]!;
+      } else {
+        if (!group.hasFirstWords) keyHashWords(group.pks[group.recPk[0]!]!, group.firstWords);
+        outerHashKey = wordsHashKey(group.firstWords).toString();
       }
       result = {
         partitionKey: this.outerKey,
-        explicitHashKey: hashKey.toString(),
+        explicitHashKey: outerHashKey,
         data: encode(group),
         recordCount: count,
       };
@@ -538,16 +697,19 @@ function writeRecords(
 }
 
 /**
- * Aggregates user records into as few Kinesis records as fit, KPL-compatible.
+ * Aggregates user records into as few Kinesis records as fit, per shard of the target stream, KPL-compatible.
  *
  * @example
  * ```ts
- * const out = aggregate([{ partitionKey: 'k1', data: 'hello' }, { partitionKey: 'k2', data: 'world' }]);
- * // out: [{ partitionKey: 'a', explicitHashKey: '…', data: Uint8Array, recordCount: 2 }]
+ * const shardMap = await ShardMap.load(client, { streamName: 'my-stream' });
+ * const out = aggregate([{ partitionKey: 'k1', data: 'hello' }, { partitionKey: 'k2', data: 'world' }], { shardMap });
+ * // one aggregate per shard that owns some of the keys, e.g.
+ * // [{ partitionKey: 'a', explicitHashKey: '…', data: Uint8Array, recordCount: 2, shardId: 'shardId-000000000001' }]
  * ```
- * @throws see {@link Aggregator.add}; nothing is returned when a record is rejected.
+ * @throws {@link ShardMapRequiredError} without `shardMap` or `mixShards: true`; {@link InvalidOptionError};
+ *   otherwise see {@link Aggregator.add}: nothing is returned when a record is rejected.
  */
-export function aggregate(records: Iterable<UserRecord>, options?: AggregateOptions): AggregatedRecord[] {
+export function aggregate(records: Iterable<UserRecord>, options: AggregateOptions): AggregatedRecord[] {
   const aggregator = new Aggregator(options);
   const out: AggregatedRecord[] = [];
   for (const record of records) aggregator.addTo(record, out);
@@ -564,12 +726,19 @@ export function aggregate(records: Iterable<UserRecord>, options?: AggregateOpti
  * ```ts
  * for await (const rec of aggregateStream(readEvents(), { shardMap })) batch.push(toPutRecordsEntry(rec));
  * ```
+ * @throws {@link ShardMapRequiredError} or {@link InvalidOptionError} at the call, before anything is read.
  */
-export async function* aggregateStream(
+export function aggregateStream(
   records: AsyncIterable<UserRecord> | Iterable<UserRecord>,
-  options?: AggregateOptions,
+  options: AggregateOptions,
 ): AsyncGenerator<AggregatedRecord, void, undefined> {
-  const aggregator = new Aggregator(options);
+  return run(new Aggregator(options), records);
+}
+
+async function* run(
+  aggregator: Aggregator,
+  records: AsyncIterable<UserRecord> | Iterable<UserRecord>,
+): AsyncGenerator<AggregatedRecord, void, undefined> {
   const out: AggregatedRecord[] = [];
   try {
     for await (const record of records) {

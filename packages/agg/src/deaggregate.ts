@@ -3,7 +3,8 @@ import { shardIdOfEvent } from '@kinesis-archive/core';
 import protobuf from 'protobufjs/minimal.js';
 import { AGGREGATE_OVERHEAD, CHECKSUM_LENGTH, MAGIC } from './constants.js';
 import { InvalidAggregateError, type InvalidAggregateReason, InvalidOptionError } from './errors.js';
-import { md5, readUInt128BE, toHashKey } from './hash.js';
+import { readUInt128BE, toHashKey } from './hash.js';
+import { md5 } from './md5.js';
 
 const { Reader } = protobuf;
 

@@ -144,3 +144,18 @@ export class InvalidOptionError extends KinesisArchiveError {
     });
   }
 }
+
+/**
+ * An aggregator was created with neither a `shardMap` nor `mixShards: true`. Code `SHARD_MAP_REQUIRED`.
+ *
+ * Without a shard map an aggregate would carry records of every shard, and a KCL consumer keeps only the
+ * sub-records that hash to the shard that received it: on a stream of two or more shards, records would be lost.
+ */
+export class ShardMapRequiredError extends KinesisArchiveError {
+  constructor() {
+    super(
+      'SHARD_MAP_REQUIRED',
+      'aggregation needs a shard map: pass { shardMap: await ShardMap.load(client, { streamName }) } so that no aggregate mixes two shards (a KCL consumer drops the records of an aggregate that belong to another shard). Pass { mixShards: true } instead only for a one-shard stream or for consumers that do not filter by hash range.',
+    );
+  }
+}

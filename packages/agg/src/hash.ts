@@ -1,17 +1,9 @@
-import * as crypto from 'node:crypto';
 import { MAX_HASH_KEY } from './constants.js';
 import { InvalidExplicitHashKeyError, InvalidPartitionKeyError } from './errors.js';
+import { keyHashWords, wordsHashKey } from './key-hash.js';
 
 const EHK_PATTERN = /^(?:0|[1-9]\d{0,38})$/;
 const MAX_HASH_KEY_TEXT = MAX_HASH_KEY.toString();
-
-type HashFn = (algorithm: string, data: crypto.BinaryLike, encoding: 'buffer') => Buffer;
-const oneShot = (crypto as unknown as { hash?: HashFn }).hash;
-
-/** MD5 of `data` as a 16-byte Buffer (the one-shot `crypto.hash` when the runtime has it). */
-export const md5: (data: crypto.BinaryLike) => Buffer = oneShot
-  ? (data) => oneShot('md5', data, 'buffer')
-  : (data) => crypto.createHash('md5').update(data).digest();
 
 /** Reads 16 bytes at `offset` as a big-endian unsigned 128-bit integer. */
 export function readUInt128BE(bytes: Buffer, offset = 0): bigint {
@@ -46,8 +38,11 @@ export function hashKeyOf(partitionKey: string, explicitHashKey?: string): bigin
   if (typeof partitionKey !== 'string') {
     throw new InvalidPartitionKeyError({ index: -1, partitionKey }, 'not a string');
   }
-  return readUInt128BE(md5(partitionKey));
+  keyHashWords(partitionKey, words);
+  return wordsHashKey(words);
 }
+
+const words = new Uint32Array(4);
 
 /** Parses a hash key given as a bigint or a decimal string; `undefined` when it is not one in range. */
 export function toHashKey(value: bigint | string): bigint | undefined {

@@ -4,7 +4,15 @@
  *
  * @packageDocumentation
  */
-export type { AggregatedRecord, AggregateOptions, PutRecordsEntry, UserRecord } from './aggregate.js';
+export type {
+  AggregatedRecord,
+  AggregateLimits,
+  AggregateOptions,
+  MixShardsAggregateOptions,
+  PutRecordsEntry,
+  ShardAwareAggregateOptions,
+  UserRecord,
+} from './aggregate.js';
 export { Aggregator, aggregate, aggregateStream, toPutRecordsEntry } from './aggregate.js';
 export {
   AGGREGATE_OVERHEAD,
@@ -32,6 +40,7 @@ export {
   InvalidPartitionKeyError,
   InvalidRecordError,
   RecordTooLargeError,
+  ShardMapRequiredError,
 } from './errors.js';
 export { hashKeyOf, isExplicitHashKey } from './hash.js';
 export { isPartitionKeyTooLong } from './partition-key.js';

@@ -1,5 +1,6 @@
 import { InvalidOptionError } from './errors.js';
 import { hashKeyOf, toHashKey } from './hash.js';
+import { hashKeyWords } from './key-hash.js';
 
 /** A shard as `ListShards` / `DescribeStream` describe it (the fields the shard map reads). */
 export interface ShardDescription {
@@ -54,6 +55,8 @@ interface ListShardsPage {
 export class ShardMap {
   private ranges: ShardRange[] = [];
   private starts: bigint[] = [];
+  /** Per shard (in `ranges` order): its starting then its ending hash key, as four big-endian words each. */
+  private bounds = new Uint32Array(0);
   private readonly source: { client: KinesisClientLike; stream: StreamRef } | undefined;
 
   /**
@@ -131,6 +134,28 @@ export class ShardMap {
     return this.shardFor(hashKeyOf(partitionKey, explicitHashKey));
   }
 
+  /**
+   * @internal The index in {@link shards} of the shard that owns the hash key held in `words` (four big-endian
+   * 32-bit words, see `keyHashWords`), or -1. The aggregator's routing: no bigint per record.
+   */
+  indexOfWords(words: Uint32Array): number {
+    const b = this.bounds;
+    let lo = 0;
+    let hi = (b.length >>> 3) - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (compareWords(b, mid << 3, words) <= 0) {
+        found = mid;
+        lo = mid + 1;
+      } else {
+        hi = mid - 1;
+      }
+    }
+    if (found < 0 || compareWords(b, (found << 3) + 4, words) < 0) return -1;
+    return found;
+  }
+
   private setShards(shards: Iterable<ShardDescription>): void {
     const ranges: ShardRange[] = [];
     for (const shard of shards) {
@@ -152,7 +177,26 @@ export class ShardMap {
     if (!sameRanges(this.ranges, ranges)) generations.set(this, (generations.get(this) ?? 0) + 1);
     this.ranges = ranges;
     this.starts = ranges.map((r) => r.startingHashKey);
+    const bounds = new Uint32Array(ranges.length * 8);
+    const words = new Uint32Array(4);
+    ranges.forEach((r, i) => {
+      hashKeyWords(r.startingHashKey, words);
+      bounds.set(words, i * 8);
+      hashKeyWords(r.endingHashKey, words);
+      bounds.set(words, i * 8 + 4);
+    });
+    this.bounds = bounds;
   }
+}
+
+/** Compares the four words at `at` in `bounds` with `words`: negative, 0 or positive. */
+function compareWords(bounds: Uint32Array, at: number, words: Uint32Array): number {
+  for (let i = 0; i < 4; i++) {
+    const x = bounds[at + i]!;
+    const y = words[i]!;
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  return 0;
 }
 
 /** How many times each map's open shards changed (a refresh after a reshard): see {@link shardMapGeneration}. */

@@ -15,7 +15,7 @@ describe('aggregateStream', () => {
     const got: { data: Uint8Array; partitionKey: string; recordCount: number }[] = [];
     let error: unknown;
     try {
-      for await (const r of aggregateStream(source())) got.push(r);
+      for await (const r of aggregateStream(source(), { mixShards: true })) got.push(r);
     } catch (e) {
       error = e;
     }
@@ -35,7 +35,7 @@ describe('aggregateStream', () => {
     const got: { data: Uint8Array; partitionKey: string; recordCount: number }[] = [];
     let error: unknown;
     try {
-      for await (const r of aggregateStream(source(), { maxRecords: 2 })) got.push(r);
+      for await (const r of aggregateStream(source(), { mixShards: true, maxRecords: 2 })) got.push(r);
     } catch (e) {
       error = e;
     }
@@ -45,7 +45,7 @@ describe('aggregateStream', () => {
 
   it('a consumer that stops early gets nothing more', async () => {
     const got = [];
-    for await (const r of aggregateStream([ok(0), ok(1), ok(2), ok(3)], { maxRecords: 1 })) {
+    for await (const r of aggregateStream([ok(0), ok(1), ok(2), ok(3)], { mixShards: true, maxRecords: 1 })) {
       got.push(r);
       if (got.length === 2) break;
     }

@@ -33,18 +33,21 @@ function records(n: number, dataBytes: number, key = (i: number) => `key-${i}`):
 describe('aggregate', () => {
   it('a lone record is emitted as it is (no copy)', () => {
     const data = Buffer.from('hello');
-    const out = aggregate([{ partitionKey: 'k', data, explicitHashKey: '12' }]);
+    const out = aggregate([{ partitionKey: 'k', data, explicitHashKey: '12' }], { mixShards: true });
     expect(out).toEqual([{ partitionKey: 'k', explicitHashKey: '12', data, recordCount: 1 }]);
     expect(out[0]!.data).toBe(data);
     expect(toPutRecordsEntry(out[0]!)).toEqual({ PartitionKey: 'k', ExplicitHashKey: '12', Data: data });
   });
 
   it('KPL conventions: outer key "a", outer EHK = first record hash key, EHK table only user EHKs, dedup', () => {
-    const out = aggregate([
-      { partitionKey: 'p1', data: 'x' },
-      { partitionKey: 'p2', data: 'y', explicitHashKey: '5' },
-      { partitionKey: 'p1', data: 'z', explicitHashKey: '5' },
-    ]);
+    const out = aggregate(
+      [
+        { partitionKey: 'p1', data: 'x' },
+        { partitionKey: 'p2', data: 'y', explicitHashKey: '5' },
+        { partitionKey: 'p1', data: 'z', explicitHashKey: '5' },
+      ],
+      { mixShards: true },
+    );
     expect(out).toHaveLength(1);
     expect(out[0]!.partitionKey).toBe('a');
     expect(out[0]!.explicitHashKey).toBe(hashKeyOf('p1').toString());
@@ -60,18 +63,24 @@ describe('aggregate', () => {
     });
     // the first record's EHK is kept as the outer EHK
     expect(
-      aggregate([
-        { partitionKey: 'q', data: '', explicitHashKey: '9' },
-        { partitionKey: 'r', data: '' },
-      ])[0],
+      aggregate(
+        [
+          { partitionKey: 'q', data: '', explicitHashKey: '9' },
+          { partitionKey: 'r', data: '' },
+        ],
+        { mixShards: true },
+      )[0],
     ).toMatchObject({ explicitHashKey: '9' });
   });
 
   it('strings are UTF-8; multi-byte keys are counted in bytes', () => {
-    const out = aggregate([
-      { partitionKey: 'é🙂', data: 'ü' },
-      { partitionKey: '日本', data: Buffer.from([1, 2]) },
-    ]);
+    const out = aggregate(
+      [
+        { partitionKey: 'é🙂', data: 'ü' },
+        { partitionKey: '日本', data: Buffer.from([1, 2]) },
+      ],
+      { mixShards: true },
+    );
     const back = deaggregate({ data: out[0]!.data, partitionKey: 'a' });
     expect(back.map((r) => r.partitionKey)).toEqual(['é🙂', '日本']);
     expect(Buffer.from(back[0]!.data).toString()).toBe('ü');
@@ -80,7 +89,7 @@ describe('aggregate', () => {
   it('never exceeds maxBytes and fills aggregates to within a few bytes', () => {
     for (const maxBytes of [200, 1000, 4096, DEFAULT_MAX_BYTES]) {
       const input = records(maxBytes >= 4096 ? 3000 : 300, 37, (i) => `k${i % 50}-ü`);
-      const out = aggregate(input, { maxBytes });
+      const out = aggregate(input, { mixShards: true, maxBytes });
       expect(out.reduce((n, r) => n + r.recordCount, 0)).toBe(input.length);
       for (const r of out) expect(size(r)).toBeLessThanOrEqual(maxBytes);
       // every aggregate but the last is full: the next record (<= 37 + ~10 table/record bytes + keys) did not fit
@@ -91,10 +100,13 @@ describe('aggregate', () => {
   });
 
   it('exact at the limit: data + outer key == maxBytes is allowed', () => {
-    const two = aggregate([
-      { partitionKey: 'a', data: Buffer.alloc(10) },
-      { partitionKey: 'b', data: Buffer.alloc(10) },
-    ]);
+    const two = aggregate(
+      [
+        { partitionKey: 'a', data: Buffer.alloc(10) },
+        { partitionKey: 'b', data: Buffer.alloc(10) },
+      ],
+      { mixShards: true },
+    );
     expect(two).toHaveLength(1);
     const exact = two[0]!.data.length + 1;
     expect(
@@ -103,7 +115,7 @@ describe('aggregate', () => {
           { partitionKey: 'a', data: Buffer.alloc(10) },
           { partitionKey: 'b', data: Buffer.alloc(10) },
         ],
-        { maxBytes: exact },
+        { mixShards: true, maxBytes: exact },
       ).map((r) => r.recordCount),
     ).toEqual([2]);
     const split = aggregate(
@@ -111,7 +123,7 @@ describe('aggregate', () => {
         { partitionKey: 'a', data: Buffer.alloc(10) },
         { partitionKey: 'b', data: Buffer.alloc(10) },
       ],
-      { maxBytes: exact - 1 },
+      { mixShards: true, maxBytes: exact - 1 },
     );
     expect(split.map((r) => r.recordCount)).toEqual([1, 1]);
   });
@@ -122,19 +134,19 @@ describe('aggregate', () => {
         { partitionKey: 'k1', data: Buffer.alloc(98) },
         { partitionKey: 'k2', data: Buffer.alloc(1) },
       ],
-      { maxBytes: 100 },
+      { mixShards: true, maxBytes: 100 },
     );
     expect(out.map((r) => [r.partitionKey, r.recordCount])).toEqual([
       ['k1', 1],
       ['k2', 1],
     ]);
-    expect(() => aggregate([{ partitionKey: 'k1', data: Buffer.alloc(99) }], { maxBytes: 100 })).toThrow(
-      RecordTooLargeError,
-    );
+    expect(() =>
+      aggregate([{ partitionKey: 'k1', data: Buffer.alloc(99) }], { mixShards: true, maxBytes: 100 }),
+    ).toThrow(RecordTooLargeError);
   });
 
   it('typed errors name the record; the aggregator is unchanged after a rejection', () => {
-    const agg = new Aggregator({ maxBytes: 100 });
+    const agg = new Aggregator({ mixShards: true, maxBytes: 100 });
     agg.add({ partitionKey: 'ok', data: 'x' });
     const err = (() => {
       try {
@@ -154,8 +166,10 @@ describe('aggregate', () => {
     expect(() => agg.add({ partitionKey: '', data: 'x' })).toThrow(InvalidPartitionKeyError);
     expect(() => agg.add({ partitionKey: 'x'.repeat(257), data: 'x' })).toThrow(InvalidPartitionKeyError);
     // 256 characters that are 512 UTF-16 units are fine
-    expect(aggregate([{ partitionKey: '🙂'.repeat(256), data: 'x' }])[0]!.partitionKey).toHaveLength(512);
-    expect(() => aggregate([{ partitionKey: '🙂'.repeat(257), data: 'x' }])).toThrow(
+    expect(
+      aggregate([{ partitionKey: '🙂'.repeat(256), data: 'x' }], { mixShards: true })[0]!.partitionKey,
+    ).toHaveLength(512);
+    expect(() => aggregate([{ partitionKey: '🙂'.repeat(257), data: 'x' }], { mixShards: true })).toThrow(
       InvalidPartitionKeyError,
     );
     expect(() => agg.add({ partitionKey: 'k', data: 'x', explicitHashKey: '01' })).toThrow(
@@ -175,26 +189,26 @@ describe('aggregate', () => {
   });
 
   it('validates options', () => {
-    expect(() => new Aggregator({ maxBytes: 0 })).toThrow(InvalidOptionError);
-    expect(() => new Aggregator({ maxBytes: 10 * 1048576 + 1 })).toThrow(InvalidOptionError);
-    expect(new Aggregator({ maxBytes: 10 * 1048576 }).maxBytes).toBe(10 * 1048576);
+    expect(() => new Aggregator({ mixShards: true, maxBytes: 0 })).toThrow(InvalidOptionError);
+    expect(() => new Aggregator({ mixShards: true, maxBytes: 10 * 1048576 + 1 })).toThrow(InvalidOptionError);
+    expect(new Aggregator({ mixShards: true, maxBytes: 10 * 1048576 }).maxBytes).toBe(10 * 1048576);
   });
 
   it('maxRecords caps the records per aggregate', () => {
-    const out = aggregate(records(10, 1), { maxRecords: 4 });
+    const out = aggregate(records(10, 1), { mixShards: true, maxRecords: 4 });
     expect(out.map((r) => r.recordCount)).toEqual([4, 4, 2]);
   });
 
   it('add returns completed aggregates; flush the rest; aggregateStream yields the same', async () => {
     const input = records(100, 50);
-    const agg = new Aggregator({ maxBytes: 1000 });
+    const agg = new Aggregator({ mixShards: true, maxBytes: 1000 });
     const incremental = [...input.flatMap((r) => agg.add(r)), ...agg.flush()];
-    expect(incremental).toEqual(aggregate(input, { maxBytes: 1000 }));
+    expect(incremental).toEqual(aggregate(input, { mixShards: true, maxBytes: 1000 }));
     async function* source() {
       yield* input;
     }
     const streamed = [];
-    for await (const r of aggregateStream(source(), { maxBytes: 1000 })) streamed.push(r);
+    for await (const r of aggregateStream(source(), { mixShards: true, maxBytes: 1000 })) streamed.push(r);
     expect(streamed).toEqual(incremental);
     expect(incremental.length).toBeGreaterThan(5);
   });

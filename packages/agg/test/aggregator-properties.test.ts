@@ -139,7 +139,7 @@ describe('Aggregator with rejected records, multi-byte keys and explicit hash ke
           const agg = new Aggregator({
             maxBytes,
             maxRecords,
-            shardMap: useMap ? map : undefined,
+            ...(useMap ? { shardMap: map } : { mixShards: true as const }),
             aggregatePartitionKey,
           });
           const accepted: string[] = [];
@@ -196,7 +196,7 @@ describe('deaggregate: views into the input', () => {
       partitionKey: `k${i}`,
       data: Buffer.alloc(i * 7, i + 1),
     }));
-    const a = aggregate(recs)[0]!.data;
+    const a = aggregate(recs, { mixShards: true })[0]!.data;
     const pooled = Buffer.from(Buffer.from(a).toString('base64'), 'base64');
     const big = Buffer.alloc(a.length + 37, 0xee);
     Buffer.from(a).copy(big, 13);

@@ -18,11 +18,14 @@ function frame(body: Uint8Array, checksum?: Uint8Array): Buffer {
   return Buffer.concat([MAGIC, body, md5]);
 }
 
-const valid = aggregate([
-  { partitionKey: 'k1', data: 'one' },
-  { partitionKey: 'k2', data: 'two', explicitHashKey: '7' },
-  { partitionKey: 'k1', data: 'three' },
-])[0]!;
+const valid = aggregate(
+  [
+    { partitionKey: 'k1', data: 'one' },
+    { partitionKey: 'k2', data: 'two', explicitHashKey: '7' },
+    { partitionKey: 'k1', data: 'three' },
+  ],
+  { mixShards: true },
+)[0]!;
 
 const badChecksum = Buffer.from(valid.data);
 badChecksum[badChecksum.length - 1]! ^= 1;
@@ -225,6 +228,7 @@ describe('deaggregate: invalid input', () => {
         data: Buffer.alloc(i * 3, i),
         explicitHashKey: i % 3 === 0 ? String(i * 1000) : undefined,
       })),
+      { mixShards: true },
     )[0]!.data;
     fc.assert(
       fc.property(

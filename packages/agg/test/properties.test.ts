@@ -41,7 +41,7 @@ describe('properties', () => {
           const records = input.filter(
             (r) => bytesOf(r.data).length + Buffer.byteLength(r.partitionKey) <= maxBytes,
           );
-          const out = aggregate(records, { maxBytes });
+          const out = aggregate(records, { mixShards: true, maxBytes });
           expect(out.reduce((n, r) => n + r.recordCount, 0)).toBe(records.length);
           for (const r of out) {
             expect(r.data.length + Buffer.byteLength(r.partitionKey)).toBeLessThanOrEqual(maxBytes);
@@ -78,7 +78,7 @@ describe('properties', () => {
             partitionKey,
             data: new Uint8Array(Math.floor(f * (maxBytes - Buffer.byteLength(partitionKey)))),
           }));
-          const out = aggregate(records, { maxBytes });
+          const out = aggregate(records, { mixShards: true, maxBytes });
           expect(out.reduce((n, r) => n + r.recordCount, 0)).toBe(records.length);
           for (const r of out)
             expect(r.data.length + Buffer.byteLength(r.partitionKey)).toBeLessThanOrEqual(maxBytes);
