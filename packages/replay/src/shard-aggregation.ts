@@ -45,6 +45,8 @@ export class ShardAggregation {
   private heldSince: number | undefined;
   /** Kinesis acknowledged an aggregate on another shard than it was built for: reload the map before going on. */
   private stale = false;
+  /** When the map was last reloaded for being stale. */
+  private reloadedAt = Number.NEGATIVE_INFINITY;
 
   /**
    * @param maxAgeMs longest a record is held in an aggregate that is not full: past it, every held record is
@@ -105,17 +107,29 @@ export class ShardAggregation {
   }
 
   private hold(item: Item, checked: CheckedRecord, units: Unit[]): void {
-    const outs = this.aggregator.add(checked);
-    this.take(outs, units);
+    // Held before it is added: a record the (frozen) map has no shard for comes straight back, un-aggregated.
     const shard = this.frozen.shardForKey(checked.partitionKey, checked.explicitHashKey)?.shardId ?? NO_SHARD;
-    const list = this.held.get(shard);
-    if (list) list.push({ item, checked });
-    else this.held.set(shard, [{ item, checked }]);
+    let list = this.held.get(shard);
+    if (!list) {
+      list = [];
+      this.held.set(shard, list);
+    }
+    list.push({ item, checked });
+    let outs: ReturnType<Aggregator['add']>;
+    try {
+      outs = this.aggregator.add(checked);
+    } catch (error) {
+      list.pop(); // rejected: the aggregator is unchanged, and so is the bookkeeping
+      throw error;
+    }
+    this.take(outs, units);
   }
 
   /** Turns the aggregator's output into units, taking their records from the front of their shard's list. */
   private take(outs: ReturnType<Aggregator['add']>, units: Unit[]): void {
     for (const out of outs) {
+      // the map has no shard for this record's key (stale, or from a listing that left shards out): reload it
+      if (out.staleShardMap) this.stale = true;
       const list = this.held.get(out.shardId ?? NO_SHARD) ?? [];
       const items = list.splice(0, out.recordCount).map((h) => h.item);
       if (items.length !== out.recordCount) {
@@ -137,8 +151,10 @@ export class ShardAggregation {
    * again by its new shards. Returns the units that completed meanwhile (usually none).
    */
   private async followMap(): Promise<Unit[]> {
-    if (this.stale) {
+    // at most one ListShards per RELOAD_INTERVAL_MS: a map that stays stale must not cost a call per record
+    if (this.stale && this.clock() - this.reloadedAt >= RELOAD_INTERVAL_MS) {
       this.stale = false;
+      this.reloadedAt = this.clock();
       await reload(this.shardMap);
     }
     const units: Unit[] = [];
@@ -159,6 +175,9 @@ export class ShardAggregation {
 }
 
 const NO_SHARD = '';
+
+/** Shortest time between two reloads of a stale map (the first one is at once). */
+const RELOAD_INTERVAL_MS = 1000;
 
 /**
  * Reloads a map made by `ShardMap.load`, best effort: a static map (built from a shard list) is left as it is, and

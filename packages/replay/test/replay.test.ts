@@ -154,6 +154,34 @@ describe('replay into a fresh stream', () => {
     expectSameContent(late, lateBack);
   });
 
+  it('aggregate: true with a stale map sends the keys it has no shard for un-aggregated, never mixed', async () => {
+    const streamName = await createStream(kinesis, 3);
+    const full = await ShardMap.load(kinesis, { streamName });
+    // a static map that lists only the middle shard (as from a listing that left the others out): the keys it has
+    // no shard for belong to two shards
+    const middle = full.shards[1];
+    const stale = new ShardMap([
+      {
+        ShardId: middle!.shardId,
+        HashKeyRange: {
+          StartingHashKey: middle!.startingHashKey.toString(),
+          EndingHashKey: middle!.endingHashKey.toString(),
+        },
+      },
+    ]);
+    const records = makeRecords(300, 30, 50);
+    const result = await replay({ source: records, kinesis, streamName, aggregate: true, shardMap: stale });
+    expect(result).toMatchObject({ ok: true, sent: 300, failed: [] });
+    const back = await readStream(kinesis, streamName);
+    expectSameContent(records, back);
+    // every user record sits in the shard that owns its key: a KCL consumer keeps them all
+    for (const r of back) expect(full.shardForKey(r.partitionKey)?.shardId).toBe(r.shardId);
+    const unmapped = back.filter((r) => stale.shardForKey(r.partitionKey) === undefined);
+    expect(unmapped.length).toBeGreaterThan(0);
+    expect(unmapped.every((r) => !r.aggregated)).toBe(true);
+    expect(back.filter((r) => r.shardId === middle!.shardId).every((r) => r.aggregated)).toBe(true);
+  });
+
   it('rejects an aggregateMaxAgeMs that is not a number >= 0', async () => {
     await expect(
       replay({ source: [], kinesis, streamName: 'x', aggregate: true, aggregateMaxAgeMs: -1 }),
