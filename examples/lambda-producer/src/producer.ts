@@ -112,9 +112,12 @@ export function createProducer(options: ProducerOptions): Producer {
       // One shard's records are sent in order, and a key always maps to one shard: that keeps each key's order.
       const put = (records: AggregatedRecord[]) =>
         Promise.all(
-          records.map((record) =>
-            writer.put({ ...record, orderingKeys: [record.shardId ?? record.partitionKey] }),
-          ),
+          records.map((record) => {
+            // The map had no shard for this event's key: it went out un-aggregated (Kinesis routes it); reload
+            // the map before the next send.
+            if (record.staleShardMap) shardMaps.markStale();
+            return writer.put({ ...record, orderingKeys: [record.shardId ?? record.partitionKey] });
+          }),
         );
       for (const event of events) {
         let completed: AggregatedRecord[];

@@ -78,10 +78,13 @@ describe('createArchiveHandler', () => {
   it("reports a KPL sub-record's failure with its aggregate's sequence number", async () => {
     const tableName = await freshTable(dynamodb, 'ALL');
     const handler = createArchiveHandler({ dynamodb, mode: 'ALL', tableName });
-    const [agg] = aggregate([
-      { partitionKey: 'fine', data: 'a' },
-      { partitionKey: '\u0000chunk\u0000bad', data: 'b' },
-    ]);
+    const [agg] = aggregate(
+      [
+        { partitionKey: 'fine', data: 'a' },
+        { partitionKey: '\u0000chunk\u0000bad', data: 'b' },
+      ],
+      { mixShards: true },
+    );
     const records = [
       lambdaRecord('p', seq(1), 'one', ARN),
       lambdaRecord(agg!.partitionKey, seq(2), agg!.data, ARN),

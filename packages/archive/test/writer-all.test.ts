@@ -52,7 +52,7 @@ describe('ALL writer', () => {
       partitionKey: `u-${i % 3}`,
       data: `payload-${i}`,
     }));
-    const aggs = aggregate(users);
+    const aggs = aggregate(users, { mixShards: true });
     expect(aggs.length).toBe(1);
     const result = await writer.write([lambdaRecord(aggs[0]!.partitionKey, seq(5), aggs[0]!.data)]);
     expect(result.written).toBe(30);
@@ -89,10 +89,13 @@ describe('ALL writer', () => {
 
   it('keeps the explicit hash key of a sub-record', async () => {
     const { writer, reader } = await setup();
-    const [agg] = aggregate([
-      { partitionKey: 'e', data: 'a', explicitHashKey: '12345' },
-      { partitionKey: 'e', data: 'b' },
-    ]);
+    const [agg] = aggregate(
+      [
+        { partitionKey: 'e', data: 'a', explicitHashKey: '12345' },
+        { partitionKey: 'e', data: 'b' },
+      ],
+      { mixShards: true },
+    );
     await writer.write([{ data: agg!.data, partitionKey: agg!.partitionKey, sequenceNumber: seq(1) }]);
     const got = await collect(reader.query({ partitionKey: 'e' }));
     expect(got.map((r) => r.explicitHashKey)).toEqual(['12345', undefined]);
@@ -100,15 +103,21 @@ describe('ALL writer', () => {
 
   it('takes records already deaggregated as they are (not deaggregated twice)', async () => {
     const { writer, reader } = await setup();
-    const [inner] = aggregate([
-      { partitionKey: 'n1', data: 'x' },
-      { partitionKey: 'n2', data: 'y' },
-    ]);
+    const [inner] = aggregate(
+      [
+        { partitionKey: 'n1', data: 'x' },
+        { partitionKey: 'n2', data: 'y' },
+      ],
+      { mixShards: true },
+    );
     // A user record whose payload is itself a KPL aggregate: it must be stored as bytes.
-    const [outer] = aggregate([
-      { partitionKey: 'wrapper', data: inner!.data },
-      { partitionKey: 'plain', data: 'z' },
-    ]);
+    const [outer] = aggregate(
+      [
+        { partitionKey: 'wrapper', data: inner!.data },
+        { partitionKey: 'plain', data: 'z' },
+      ],
+      { mixShards: true },
+    );
     const users = deaggregate(lambdaRecord(outer!.partitionKey, seq(3), outer!.data));
     expect(users.map((u) => u.partitionKey)).toEqual(['wrapper', 'plain']);
     const result = await writer.write(users);

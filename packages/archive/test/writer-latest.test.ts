@@ -97,11 +97,14 @@ describe('LATEST writer', () => {
 
   it('orders sub-records of one aggregate by subSequenceNumber', async () => {
     const { writer, reader } = await setup();
-    const [agg] = aggregate([
-      { partitionKey: 'x', data: 'first' },
-      { partitionKey: 'y', data: 'only-y' },
-      { partitionKey: 'x', data: 'last' },
-    ]);
+    const [agg] = aggregate(
+      [
+        { partitionKey: 'x', data: 'first' },
+        { partitionKey: 'y', data: 'only-y' },
+        { partitionKey: 'x', data: 'last' },
+      ],
+      { mixShards: true },
+    );
     const result = await writer.write([{ ...agg!, sequenceNumber: seq(1) }]);
     expect(result).toMatchObject({ written: 2, compacted: 1, failed: [] });
     const x = await reader.get('x');
