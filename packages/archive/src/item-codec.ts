@@ -75,6 +75,11 @@ export function isChunkItem(item: Item): boolean {
   return item.chunkIndex !== undefined;
 }
 
+/** True for quarantine items (records that could never be archived, kept apart; see `ArchiveReader.quarantine`). */
+export function isQuarantineItem(item: Item): boolean {
+  return item.quarantinedAt !== undefined;
+}
+
 /** True when the item's TTL has passed at `nowSeconds` (DynamoDB deletes expired items lazily). */
 export function isExpired(item: Item, nowSeconds: number): boolean {
   const n = item.expireAfter?.N;

@@ -1,6 +1,6 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { InvalidArchiveOptionError } from './errors.js';
-import { type Item, isChunkItem, isExpired } from './item-codec.js';
+import { type Item, isChunkItem, isExpired, isQuarantineItem } from './item-codec.js';
 
 /** Filters shared by every read. */
 export interface ReadFilterOptions {
@@ -12,12 +12,19 @@ export interface ReadFilterOptions {
   includeTombstones?: boolean;
 }
 
-/** A FilterExpression plus values that keep only visible head items. */
+/**
+ * A FilterExpression that keeps only visible head items, with its values for one request. "Now" (for the TTL) is
+ * the time of each request: a read that lasts hours never returns an item that expired on the way.
+ */
 export interface Filter {
   expression: string;
-  values: Record<string, AttributeValue>;
-  /** The same test, done again on the client (DynamoDB Local and AWS both honour the expression; this is a guard). */
-  accepts(item: Item): boolean;
+  /** The expression's values, with `:now` = `nowSeconds`. */
+  values(nowSeconds: number): Record<string, AttributeValue>;
+  /**
+   * The same test, done again on the client with the `nowSeconds` of the request that returned the item
+   * (DynamoDB Local and AWS both honour the expression; this is a guard).
+   */
+  accepts(item: Item, nowSeconds: number): boolean;
 }
 
 function checkDate(name: string, value: Date | undefined): number | undefined {
@@ -28,32 +35,38 @@ function checkDate(name: string, value: Date | undefined): number | undefined {
   return value.getTime();
 }
 
+/** The current time in epoch seconds, as the TTL compares it. */
+export function nowSeconds(): number {
+  return Math.floor(Date.now() / 1000);
+}
+
 /**
- * Builds the filter that hides chunk items, expired items (past `expireAfter`, even before DynamoDB deletes them),
- * tombstones unless asked, and records outside the time window.
+ * Builds the filter that hides chunk and quarantine items, expired items (past `expireAfter`, even before DynamoDB
+ * deletes them), tombstones unless asked, and records outside the time window.
  */
-export function buildFilter(options: ReadFilterOptions, nowSeconds = Math.floor(Date.now() / 1000)): Filter {
+export function buildFilter(options: ReadFilterOptions): Filter {
   const from = checkDate('from', options.from);
   const to = checkDate('to', options.to);
   const parts = [
     'attribute_not_exists(chunkIndex)',
+    'attribute_not_exists(quarantinedAt)',
     '(attribute_not_exists(expireAfter) OR expireAfter > :now)',
   ];
-  const values: Record<string, AttributeValue> = { ':now': { N: String(nowSeconds) } };
+  const fixed: Record<string, AttributeValue> = {};
   if (!options.includeTombstones) parts.push('attribute_not_exists(tombstone)');
   if (from !== undefined) {
     parts.push('approximateArrivalTimestamp >= :from');
-    values[':from'] = { N: String(from) };
+    fixed[':from'] = { N: String(from) };
   }
   if (to !== undefined) {
     parts.push('approximateArrivalTimestamp < :to');
-    values[':to'] = { N: String(to) };
+    fixed[':to'] = { N: String(to) };
   }
   return {
     expression: parts.join(' AND '),
-    values,
-    accepts(item) {
-      if (isChunkItem(item) || isExpired(item, nowSeconds)) return false;
+    values: (now) => ({ ...fixed, ':now': { N: String(now) } }),
+    accepts(item, now) {
+      if (isChunkItem(item) || isQuarantineItem(item) || isExpired(item, now)) return false;
       if (!options.includeTombstones && item.tombstone?.BOOL) return false;
       const arrival = Number(item.approximateArrivalTimestamp?.N);
       if (from !== undefined && !(arrival >= from)) return false;
@@ -69,4 +82,12 @@ export function checkLimit(limit: number | undefined): number {
   if (!Number.isInteger(limit) || limit < 1)
     throw new InvalidArchiveOptionError('limit', limit, 'a positive integer');
   return limit;
+}
+
+/** Checks a `pageSize` option: a positive integer (items evaluated per request, DynamoDB's `Limit`) or undefined. */
+export function checkPageSize(pageSize: number | undefined): number {
+  if (pageSize === undefined) return Number.POSITIVE_INFINITY;
+  if (!Number.isInteger(pageSize) || pageSize < 1)
+    throw new InvalidArchiveOptionError('pageSize', pageSize, 'a positive integer');
+  return pageSize;
 }

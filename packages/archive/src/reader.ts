@@ -15,7 +15,14 @@ import {
   isResourceNotFound,
 } from './errors.js';
 import { chunkInfoOf, decodeHead, headKey, type Item } from './item-codec.js';
-import { buildFilter, checkLimit, type Filter, type ReadFilterOptions } from './read-filter.js';
+import {
+  buildFilter,
+  checkLimit,
+  checkPageSize,
+  type Filter,
+  nowSeconds,
+  type ReadFilterOptions,
+} from './read-filter.js';
 import type { ArchivedRecord, ArchiveMode } from './types.js';
 
 /** Options of {@link ArchiveReader}. */
@@ -32,22 +39,36 @@ export interface ArchiveReaderOptions {
   retry?: BackoffOptions;
 }
 
+/**
+ * What a read does with an archived item it cannot read back (a missing chunk, a bad checksum, bad attributes):
+ * `'throw'` a {@link CorruptArchiveItemError} (the default of `get` and `query`), or `'report'` it and go on (the
+ * default of `scan`, which feeds replays and exports). A reported item is passed to `onCorruptItem`, or emitted as
+ * a process warning when there is none: it is never skipped silently.
+ */
+export interface CorruptItemOptions {
+  onCorrupt?: 'throw' | 'report';
+  /** Called for each corrupt item under `onCorrupt: 'report'`. */
+  onCorruptItem?: (error: CorruptArchiveItemError) => void;
+}
+
 /** Options of {@link ArchiveReader.get}. */
-export interface GetOptions {
+export interface GetOptions extends CorruptItemOptions {
   /** Return a tombstone (as a record with `tombstone: true`) instead of `undefined`. */
   includeTombstones?: boolean;
 }
 
 /** Options of {@link ArchiveReader.query}. */
-export interface QueryOptions extends ReadFilterOptions {
+export interface QueryOptions extends ReadFilterOptions, CorruptItemOptions {
   /** The key whose history is read. */
   partitionKey: string;
   /** First sequence number (inclusive). */
   fromSequence?: string;
   /** Last sequence number (inclusive, all of its sub-records). */
   toSequence?: string;
-  /** Most records returned in all (not a page size). */
+  /** Most records returned in all (not a page size). Each request asks DynamoDB for no more than are left. */
   limit?: number;
+  /** Most items DynamoDB evaluates per request (its `Limit`). Default: as many as fit in 1 MB. */
+  pageSize?: number;
   /** `'asc'` (default, oldest first) or `'desc'`. */
   order?: 'asc' | 'desc';
   /** Resume after this record (one the same query returned before). */
@@ -65,13 +86,15 @@ export interface ScanCursor {
 }
 
 /** Options of {@link ArchiveReader.scan}. */
-export interface ScanOptions extends ReadFilterOptions {
+export interface ScanOptions extends ReadFilterOptions, CorruptItemOptions {
   /** This worker's segment, 0-based (with `totalSegments`). */
   segment?: number;
   /** Number of parallel-scan segments the work is split into. */
   totalSegments?: number;
-  /** Most records returned in all (not a page size). */
+  /** Most records returned in all (not a page size). Each request asks DynamoDB for no more than are left. */
   limit?: number;
+  /** Most items DynamoDB evaluates per request (its `Limit`). Default: as many as fit in 1 MB. */
+  pageSize?: number;
   /** Resume after this record (one this scan, in the same segment, returned before). */
   startAfter?: ScanCursor;
 }
@@ -113,8 +136,10 @@ export class ArchiveReader {
       return undefined;
     }
     const filter = buildFilter(options);
+    const now = nowSeconds();
     const item = await this.getItem(partitionKey, this.options.consistentRead ?? false);
-    return item && filter.accepts(item) ? this.resolve(item, filter) : undefined;
+    if (!item || !filter.accepts(item, now)) return undefined;
+    return this.resolveOrReport(item, filter, now, options, 'throw');
   }
 
   /**
@@ -127,9 +152,11 @@ export class ArchiveReader {
     if (typeof options.partitionKey !== 'string' || options.partitionKey.length === 0) {
       throw new InvalidArchiveOptionError('partitionKey', options.partitionKey, 'a non-empty string');
     }
+    const pageSize = checkPageSize(options.pageSize);
     if (this.options.mode === 'LATEST') {
+      const now = nowSeconds();
       const item = await this.getItem(options.partitionKey, this.options.consistentRead ?? false);
-      if (!item || !filter.accepts(item)) return;
+      if (!item || !filter.accepts(item, now)) return;
       const seq = item.sequenceNumber?.S ?? '';
       const lo = options.fromSequence === undefined ? '' : encodeSequenceKey(options.fromSequence, 0);
       const hi = encodeSequenceKey(options.toSequence ?? HIGHEST_SEQUENCE, MAX_SUB);
@@ -138,22 +165,21 @@ export class ArchiveReader {
         ? encodeSequenceKey(options.startAfter.sequenceNumber, options.startAfter.subSequenceNumber ?? 0)
         : undefined;
       if (key < lo || key > hi || (after !== undefined && key <= after)) return;
-      const record = await this.resolve(item, filter);
+      const record = await this.resolveOrReport(item, filter, now, options, 'throw');
       if (record) yield record;
       return;
     }
     const lo = encodeSequenceKey(options.fromSequence ?? '0', 0);
     const hi = encodeSequenceKey(options.toSequence ?? HIGHEST_SEQUENCE, MAX_SUB);
+    const keyValues = {
+      ':pk': { S: options.partitionKey },
+      ':lo': { S: lo },
+      ':hi': { S: hi },
+    };
     const input: QueryCommandInput = {
       TableName: this.options.tableName,
       KeyConditionExpression: 'partitionKey = :pk AND sequenceKey BETWEEN :lo AND :hi',
       FilterExpression: filter.expression,
-      ExpressionAttributeValues: {
-        ...filter.values,
-        ':pk': { S: options.partitionKey },
-        ':lo': { S: lo },
-        ':hi': { S: hi },
-      },
       ScanIndexForward: options.order !== 'desc',
       ConsistentRead: this.options.consistentRead ?? false,
     };
@@ -165,10 +191,20 @@ export class ArchiveReader {
       );
     }
     yield* this.collect(
-      (key) => this.call((d) => d.send(new QueryCommand({ ...input, ExclusiveStartKey: key }))),
+      (key, pageLimit, now) =>
+        this.call((d) =>
+          d.send(
+            new QueryCommand({
+              ...input,
+              ExpressionAttributeValues: { ...filter.values(now), ...keyValues },
+              ExclusiveStartKey: key,
+              ...(pageLimit === undefined ? {} : { Limit: pageLimit }),
+            }),
+          ),
+        ),
       input,
       filter,
-      limit,
+      { limit, pageSize, corrupt: options, defaultPolicy: 'throw' },
     );
   }
 
@@ -178,6 +214,7 @@ export class ArchiveReader {
    */
   async *scan(options: ScanOptions = {}): AsyncGenerator<ArchivedRecord> {
     const limit = checkLimit(options.limit);
+    const pageSize = checkPageSize(options.pageSize);
     const filter = buildFilter(options);
     const { segment, totalSegments } = options;
     if ((segment === undefined) !== (totalSegments === undefined)) {
@@ -205,7 +242,6 @@ export class ArchiveReader {
     const input: ScanCommandInput = {
       TableName: this.options.tableName,
       FilterExpression: filter.expression,
-      ExpressionAttributeValues: filter.values,
       ConsistentRead: this.options.consistentRead ?? false,
       ...(totalSegments !== undefined ? { Segment: segment, TotalSegments: totalSegments } : {}),
     };
@@ -218,33 +254,79 @@ export class ArchiveReader {
       );
     }
     yield* this.collect(
-      (key) => this.call((d) => d.send(new ScanCommand({ ...input, ExclusiveStartKey: key }))),
+      (key, pageLimit, now) =>
+        this.call((d) =>
+          d.send(
+            new ScanCommand({
+              ...input,
+              ExpressionAttributeValues: filter.values(now),
+              ExclusiveStartKey: key,
+              ...(pageLimit === undefined ? {} : { Limit: pageLimit }),
+            }),
+          ),
+        ),
       input,
       filter,
-      limit,
+      { limit, pageSize, corrupt: options, defaultPolicy: 'report' },
     );
   }
 
+  /**
+   * Pages through a Query or Scan. Each request asks for at most the records still wanted (`Limit`; DynamoDB
+   * applies it before the filter, so a page can hold fewer and the next page goes on), and filters with the time
+   * of that request.
+   */
   private async *collect(
-    page: (key: Item | undefined) => Promise<{ Items?: Item[]; LastEvaluatedKey?: Item }>,
+    page: (
+      key: Item | undefined,
+      pageLimit: number | undefined,
+      nowSeconds: number,
+    ) => Promise<{ Items?: Item[]; LastEvaluatedKey?: Item }>,
     input: { ExclusiveStartKey?: Item | undefined },
     filter: Filter,
-    limit: number,
+    how: {
+      limit: number;
+      pageSize: number;
+      corrupt: CorruptItemOptions;
+      defaultPolicy: 'throw' | 'report';
+    },
   ): AsyncGenerator<ArchivedRecord> {
     let count = 0;
     let key = input.ExclusiveStartKey;
     do {
-      const out = await page(key);
+      const wanted = Math.min(how.limit - count, how.pageSize);
+      const now = nowSeconds();
+      const out = await page(key, Number.isFinite(wanted) ? wanted : undefined, now);
       for (const item of out.Items ?? []) {
-        if (!filter.accepts(item)) continue;
-        const record = await this.resolve(item, filter);
+        if (!filter.accepts(item, now)) continue;
+        const record = await this.resolveOrReport(item, filter, now, how.corrupt, how.defaultPolicy);
         if (!record) continue;
         yield record;
-        if (++count >= limit) return;
+        if (++count >= how.limit) return;
       }
       // Passed back verbatim: DynamoDB's key, not one rebuilt from the last item.
       key = out.LastEvaluatedKey;
     } while (key !== undefined);
+  }
+
+  /** {@link resolve}, with the read's policy for an item it cannot read back. */
+  private async resolveOrReport(
+    item: Item,
+    filter: Filter,
+    now: number,
+    options: CorruptItemOptions,
+    defaultPolicy: 'throw' | 'report',
+  ): Promise<ArchivedRecord | undefined> {
+    try {
+      return await this.resolve(item, filter, now);
+    } catch (error) {
+      if (!(error instanceof CorruptArchiveItemError) || (options.onCorrupt ?? defaultPolicy) === 'throw') {
+        throw error;
+      }
+      if (options.onCorruptItem) options.onCorruptItem(error);
+      else process.emitWarning(error.message, { code: error.code, detail: JSON.stringify(error.details) });
+      return undefined;
+    }
   }
 
   private async call<T>(fn: (dynamodb: DynamoDBClient) => Promise<T>): Promise<T> {
@@ -273,7 +355,12 @@ export class ArchiveReader {
   }
 
   /** Decodes a head item, fetching its chunks when it has some. */
-  private async resolve(item: Item, filter: Filter, attempt = 0): Promise<ArchivedRecord | undefined> {
+  private async resolve(
+    item: Item,
+    filter: Filter,
+    now: number,
+    attempt = 0,
+  ): Promise<ArchivedRecord | undefined> {
     const record = decodeHead(item);
     const info = chunkInfoOf(item);
     if (!info) return record;
@@ -284,10 +371,10 @@ export class ArchiveReader {
     // Chunks gone: in LATEST the record was replaced (its chunks deleted) while we read; read the key again.
     if (mode === 'LATEST' && attempt < 3) {
       const fresh = await this.getItem(record.partitionKey, true);
-      if (!fresh || !filter.accepts(fresh)) return undefined;
-      if (fresh.sequenceKey?.S !== head.sequenceKey) return this.resolve(fresh, filter, attempt + 1);
+      if (!fresh || !filter.accepts(fresh, now)) return undefined;
+      if (fresh.sequenceKey?.S !== head.sequenceKey) return this.resolve(fresh, filter, now, attempt + 1);
     }
-    if (filter.accepts(item)) throw new CorruptArchiveItemError('chunks are missing', head);
+    if (filter.accepts(item, nowSeconds())) throw new CorruptArchiveItemError('chunks are missing', head);
     return undefined;
   }
 }
