@@ -6,8 +6,11 @@ import type { WriteContext } from './context.js';
 import { type ChunkInfo, encodeChunk } from './item-codec.js';
 import type { NormalizedRecord } from './normalize.js';
 
+/** What chunks belong to: a head item's key and the data they split. */
+export type ChunkOwner = Pick<NormalizedRecord, 'partitionKey' | 'sequenceKey' | 'data'>;
+
 /** The chunk reference a record needs, or undefined when its data fits in its head item. */
-export function planChunks(record: NormalizedRecord): ChunkInfo | undefined {
+export function planChunks(record: ChunkOwner): ChunkInfo | undefined {
   if (record.data.byteLength <= MAX_INLINE_BYTES) return undefined;
   return {
     count: Math.ceil(record.data.byteLength / CHUNK_BYTES),
@@ -21,8 +24,8 @@ export function planChunks(record: NormalizedRecord): ChunkInfo | undefined {
  * chunks are missing). Returns the failures by position in `records`.
  */
 export async function putChunks(
-  ctx: WriteContext,
-  records: readonly NormalizedRecord[],
+  ctx: Pick<WriteContext, 'dynamodb' | 'tableName' | 'mode' | 'concurrency' | 'backoff' | 'expireAfter'>,
+  records: readonly ChunkOwner[],
 ): Promise<Map<number, KinesisArchiveError>> {
   const entries = records.flatMap((record, owner) =>
     splitChunks(record.data).map((data, i) => ({
@@ -47,7 +50,7 @@ export async function putChunks(
  * chunks whose head lost the race). Best effort: a chunk left behind is invisible to readers and expires with TTL.
  */
 export async function deleteChunks(
-  ctx: WriteContext,
+  ctx: Pick<WriteContext, 'dynamodb' | 'tableName' | 'mode' | 'backoff'>,
   partitionKey: string,
   sequenceKey: string,
   count: number,

@@ -29,14 +29,28 @@ export {
 export type { ArchiveHandlerOptions } from './lambda-handler.js';
 export { createArchiveHandler, streamNameOfArn, UnreportableFailureError } from './lambda-handler.js';
 export { DEFAULT_MAX_RECORD_BYTES } from './normalize.js';
+export type { QuarantineOptions } from './quarantine.js';
+export type { QuarantinedRecord } from './quarantine-codec.js';
+export {
+  isPermanentFailure,
+  PERMANENT_FAILURE_CODES,
+  RESERVED_QUARANTINE_PREFIX,
+} from './quarantine-codec.js';
 export type { ReadFilterOptions } from './read-filter.js';
-export type { ArchiveReaderOptions, GetOptions, QueryOptions, ScanCursor, ScanOptions } from './reader.js';
+export type {
+  ArchiveReaderOptions,
+  CorruptItemOptions,
+  GetOptions,
+  QueryOptions,
+  ScanCursor,
+  ScanOptions,
+} from './reader.js';
 export { ArchiveReader } from './reader.js';
 export type { ArchiveBilling, CreateArchiveTableOptions, CreateArchiveTableResult } from './table.js';
 export { archiveTableName, createArchiveTable } from './table.js';
 export type { TombstoneOptions } from './tombstones.js';
 export { DEFAULT_TOMBSTONE_RETENTION_SECONDS } from './tombstones.js';
 export type { ArchivedRecord, ArchiveInput, ArchiveMode, WriteFailure, WriteResult } from './types.js';
-export type { ArchiveWriterOptions, WriteOptions } from './writer.js';
+export type { ArchiveWriterOptions, RedriveOptions, RedriveResult, WriteOptions } from './writer.js';
 export { ArchiveWriter } from './writer.js';
 export { LATEST_CONDITION } from './writer-latest.js';

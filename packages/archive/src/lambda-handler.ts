@@ -12,6 +12,8 @@ import {
 } from '@kinesis-archive/core';
 import { type ArchiveConfig, loadArchiveConfig } from './config-from-tags.js';
 import { ArchiveConfigError } from './errors.js';
+import { type QuarantineOptions, writeQuarantine } from './quarantine.js';
+import { isPermanentFailure, rawPayloadOf } from './quarantine-codec.js';
 import { archiveTableName } from './table.js';
 import type { TombstoneOptions } from './tombstones.js';
 import type { ArchiveMode, WriteFailure } from './types.js';
@@ -39,6 +41,15 @@ export interface ArchiveHandlerOptions {
   retry?: BackoffOptions;
   /** How long stream tags are cached (ms). Default 5 minutes. */
   configCacheTtlMs?: number;
+  /**
+   * Where records that can never be archived go (see `ArchiveWriterOptions.quarantine`): default `true`, the
+   * archive table. They are logged once and not reported for retry, so the shard moves on. With a quarantine table
+   * of its own (`{ tableName }`), the records of a stream whose configuration is invalid (a bad tag) are
+   * quarantined there too; without one they are reported for retry, since there is no table to keep them in.
+   */
+  quarantine?: boolean | QuarantineOptions;
+  /** Where the handler logs what it quarantined (one JSON line per record). Default `console`. */
+  logger?: { warn(message: string): void };
 }
 
 /** Thrown by the handler when a failed record has no sequence number to report (Lambda then retries the batch). */
@@ -49,6 +60,19 @@ export class UnreportableFailureError extends KinesisArchiveError {
       `record #${failure.index} could not be archived and has no sequence number to report: ${failure.error.message}`,
       { cause: failure.error, details: { index: failure.index } },
     );
+  }
+}
+
+/**
+ * A stream's configuration (its tags) could not be read for a reason that may pass (throttling, network): the
+ * batch is reported for retry. Code `CONFIG_UNAVAILABLE`.
+ */
+export class StreamConfigUnavailableError extends KinesisArchiveError {
+  constructor(streamArn: string, cause: unknown) {
+    super('CONFIG_UNAVAILABLE', `cannot read the archive configuration of ${streamArn}: ${String(cause)}`, {
+      cause,
+      details: { streamArn },
+    });
   }
 }
 
@@ -106,10 +130,62 @@ export function createArchiveHandler(
         ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
         ...(options.maxRecordBytes !== undefined ? { maxRecordBytes: options.maxRecordBytes } : {}),
         ...(options.retry !== undefined ? { retry: options.retry } : {}),
+        ...(options.quarantine !== undefined ? { quarantine: options.quarantine } : {}),
       });
       writers.set(key, writer);
     }
     return writer;
+  };
+
+  const logger = options.logger ?? console;
+  const logQuarantined = (arn: string, table: string, failure: WriteFailure, record?: KinesisEventRecord) => {
+    logger.warn(
+      JSON.stringify({
+        level: 'WARN',
+        message: 'record quarantined: it can never be archived, so it is kept apart and not retried',
+        code: failure.error.code,
+        reason: failure.error.message,
+        streamArn: arn,
+        quarantineTable: table,
+        shardId: record && typeof record.eventID === 'string' ? shardIdOfEvent(record) : undefined,
+        sequenceNumber: failure.sequenceNumber,
+        subSequenceNumber: failure.subSequenceNumber,
+        partitionKey: failure.partitionKey,
+      }),
+    );
+  };
+  const quarantineTable = typeof options.quarantine === 'object' ? options.quarantine.tableName : undefined;
+
+  /**
+   * A stream whose configuration is invalid: its records go to the quarantine table, when there is one. Returns
+   * the failures left to report (all of them without a quarantine table, or those whose quarantine write failed).
+   */
+  const quarantineBatch = async (
+    arn: string,
+    batch: KinesisEventRecord[],
+    failures: WriteFailure[],
+  ): Promise<WriteFailure[]> => {
+    if (quarantineTable === undefined || options.quarantine === false) return failures;
+    const q = typeof options.quarantine === 'object' ? options.quarantine : {};
+    const nowMs = Date.now();
+    const errors = await writeQuarantine(
+      {
+        dynamodb: options.dynamodb,
+        place: { tableName: quarantineTable, mode: 'ALL' },
+        concurrency: options.concurrency ?? 8,
+        backoff: options.retry ?? {},
+      },
+      failures.map((f, j) => ({ payload: rawPayloadOf(batch[j], undefined), error: f.error })),
+      nowMs,
+      q.ttlSeconds === undefined ? undefined : Math.floor(nowMs / 1000) + q.ttlSeconds,
+    );
+    const left: WriteFailure[] = [];
+    failures.forEach((f, j) => {
+      const error = errors.get(j);
+      if (error) left.push({ ...f, error });
+      else logQuarantined(arn, quarantineTable, f, batch[j]);
+    });
+    return left;
   };
 
   return async (event) => {
@@ -127,17 +203,22 @@ export function createArchiveHandler(
         const batch = indexes.map((i) => records[i]!);
         try {
           const { mode, ttlSeconds } = await configOf(arn);
-          const result = await writerOf(arn, mode, ttlSeconds).write(batch);
+          const writer = writerOf(arn, mode, ttlSeconds);
+          const result = await writer.write(batch);
           for (const f of result.failed) failures.push({ ...f, index: indexes[f.index]! });
+          for (const f of result.quarantined) {
+            logQuarantined(arn, quarantineTable ?? writer.tableName, f, batch[f.index]);
+          }
         } catch (error) {
+          // a tag that cannot be read is worth retrying; a configuration that is invalid is not
           const typed =
-            error instanceof KinesisArchiveError
-              ? error
-              : new ArchiveConfigError(`cannot archive ${arn}: ${String(error)}`, { streamArn: arn });
-          indexes.forEach((index, j) => {
-            const seq = batch[j]?.kinesis?.sequenceNumber;
-            failures.push({ sequenceNumber: typeof seq === 'string' ? seq : undefined, index, error: typed });
+            error instanceof KinesisArchiveError ? error : new StreamConfigUnavailableError(arn, error);
+          let batchFailures: WriteFailure[] = batch.map((record, j) => {
+            const seq = record?.kinesis?.sequenceNumber;
+            return { sequenceNumber: typeof seq === 'string' ? seq : undefined, index: j, error: typed };
           });
+          if (isPermanentFailure(typed)) batchFailures = await quarantineBatch(arn, batch, batchFailures);
+          for (const f of batchFailures) failures.push({ ...f, index: indexes[f.index]! });
         }
       }),
     );

@@ -7,7 +7,13 @@ import {
 import { encodeSequenceKey, InvalidSequenceNumberError, isSequenceNumber } from '@kinesis-archive/core';
 import { CHUNK_KEY_PREFIX } from './chunking.js';
 import { ArchiveRecordTooLargeError, InvalidArchiveRecordError } from './errors.js';
+import { type QuarantinePayload, RESERVED_QUARANTINE_PREFIX, rawPayloadOf } from './quarantine-codec.js';
 import type { ArchiveInput, WriteFailure } from './types.js';
+
+/** A record that failed normalization, with what the quarantine keeps of it. */
+export interface NormalizeFailure extends WriteFailure {
+  payload: QuarantinePayload;
+}
 
 /** The largest record Kinesis accepts by default (data + partition key), 1 MiB. */
 export const DEFAULT_MAX_RECORD_BYTES = 1_048_576;
@@ -72,6 +78,12 @@ function inspect(input: unknown): { sequenceNumber: unknown; problem?: string; d
   return { sequenceNumber: input.sequenceNumber };
 }
 
+/** The `eventSourceARN` of a Lambda event record. */
+function eventSourceOf(input: unknown): string | undefined {
+  const arn = isObject(input) ? input.eventSourceARN : undefined;
+  return typeof arn === 'string' ? arn : undefined;
+}
+
 function toDate(value: unknown): Date | undefined {
   const date = typeof value === 'number' ? new Date(value * 1000) : value;
   return date instanceof Date && !Number.isNaN(date.getTime()) ? date : undefined;
@@ -84,14 +96,19 @@ function toDate(value: unknown): Date | undefined {
 export function normalizeRecords(
   inputs: readonly ArchiveInput[],
   options: { shardId?: string | undefined; maxRecordBytes: number },
-): { records: NormalizedRecord[]; failed: WriteFailure[] } {
+): { records: NormalizedRecord[]; failed: NormalizeFailure[] } {
   const records: NormalizedRecord[] = [];
-  const failed: WriteFailure[] = [];
+  const failed: NormalizeFailure[] = [];
   inputs.forEach((input, index) => {
     const outer = inspect(input);
     const seq = typeof outer.sequenceNumber === 'string' ? outer.sequenceNumber : undefined;
     if (outer.problem) {
-      failed.push({ sequenceNumber: seq, index, error: new InvalidArchiveRecordError(index, outer.problem) });
+      failed.push({
+        sequenceNumber: seq,
+        index,
+        error: new InvalidArchiveRecordError(index, outer.problem),
+        payload: rawPayloadOf(input, options.shardId),
+      });
       return;
     }
     if (!isSequenceNumber(outer.sequenceNumber)) {
@@ -99,6 +116,7 @@ export function normalizeRecords(
         sequenceNumber: seq,
         index,
         error: new InvalidSequenceNumberError(outer.sequenceNumber),
+        payload: rawPayloadOf(input, options.shardId),
       });
       return;
     }
@@ -109,7 +127,12 @@ export function normalizeRecords(
         : deaggregate(input, { shardId: options.shardId, onInvalid: 'passthrough' });
     } catch (error) {
       const reason = `cannot be read: ${error instanceof Error ? error.message : String(error)}`;
-      failed.push({ sequenceNumber: seq, index, error: new InvalidArchiveRecordError(index, reason) });
+      failed.push({
+        sequenceNumber: seq,
+        index,
+        error: new InvalidArchiveRecordError(index, reason),
+        payload: rawPayloadOf(input, options.shardId),
+      });
       return;
     }
     for (const user of users) {
@@ -122,6 +145,18 @@ export function normalizeRecords(
           partitionKey: user.partitionKey,
           index,
           error: problem,
+          payload: {
+            kind: 'data',
+            data: user.data,
+            partitionKey: typeof user.partitionKey === 'string' ? user.partitionKey : undefined,
+            sequenceNumber: seq,
+            subSequenceNumber: Number.isInteger(sub) ? sub : undefined,
+            aggregated: user.aggregated === true,
+            shardId: user.shardId ?? options.shardId,
+            explicitHashKey: user.explicitHashKey,
+            arrival: toDate(user.approximateArrivalTimestamp),
+            eventSourceARN: eventSourceOf(input),
+          },
         });
         continue;
       }
@@ -163,6 +198,11 @@ function checkUser(
   }
   if (pk.startsWith(CHUNK_KEY_PREFIX)) {
     return new InvalidArchiveRecordError(index, 'partition key starts with the reserved chunk prefix', {
+      partitionKey: pk,
+    });
+  }
+  if (pk.startsWith(RESERVED_QUARANTINE_PREFIX)) {
+    return new InvalidArchiveRecordError(index, 'partition key starts with the reserved quarantine prefix', {
       partitionKey: pk,
     });
   }

@@ -15,6 +15,8 @@ import {
   isResourceNotFound,
 } from './errors.js';
 import { chunkInfoOf, decodeHead, headKey, type Item } from './item-codec.js';
+import { readQuarantine } from './quarantine.js';
+import type { QuarantinedRecord } from './quarantine-codec.js';
 import {
   buildFilter,
   checkLimit,
@@ -37,6 +39,8 @@ export interface ArchiveReaderOptions {
   consistentRead?: boolean;
   /** Backoff for throttled reads. Default: 8 attempts within 30 s. */
   retry?: BackoffOptions;
+  /** The writer's quarantine table, when it has one of its own (`quarantine: { tableName }`). */
+  quarantine?: { tableName: string };
 }
 
 /**
@@ -276,6 +280,32 @@ export class ArchiveReader {
    * applies it before the filter, so a page can hold fewer and the next page goes on), and filters with the time
    * of that request.
    */
+  /**
+   * The records the writer quarantined (they could never be archived: malformed, oversized, a reserved key),
+   * byte-exact, with their Kinesis metadata and the error. In a LATEST archive without a quarantine table of its
+   * own this scans the table (filtered on the reserved keys); elsewhere it is one Query.
+   *
+   * @example
+   * ```ts
+   * for await (const q of reader.quarantine()) console.log(q.id, q.error.code, q.partitionKey, q.data.byteLength);
+   * ```
+   */
+  async *quarantine(options: { limit?: number } = {}): AsyncGenerator<QuarantinedRecord> {
+    const limit = checkLimit(options.limit);
+    const own = this.options.quarantine?.tableName;
+    yield* readQuarantine(
+      {
+        dynamodb: this.options.dynamodb,
+        place: own
+          ? { tableName: own, mode: 'ALL' }
+          : { tableName: this.options.tableName, mode: this.options.mode },
+        backoff: this.options.retry ?? {},
+        consistentRead: this.options.consistentRead ?? false,
+      },
+      limit,
+    );
+  }
+
   private async *collect(
     page: (
       key: Item | undefined,

@@ -51,7 +51,8 @@ export interface WriteFailure {
 
 /**
  * The outcome of `ArchiveWriter.write`. Every user record is counted exactly once:
- * `written + tombstoned + skippedStale + compacted + failed.length` = user records in the input.
+ * `written + tombstoned + skippedStale + compacted + quarantined.length + failed.length` = user records in the
+ * input.
  */
 export interface WriteResult {
   /** Records stored (ALL: every new or re-delivered record; LATEST: the records that became a key's latest). */
@@ -62,6 +63,12 @@ export interface WriteResult {
   tombstoned: number;
   /** LATEST: records superseded inside the same batch by a newer record of their key (never written). */
   compacted: number;
-  /** Records that could not be archived, in input order. */
+  /**
+   * Records that can never be archived (malformed, oversized, reserved key), written to the quarantine with their
+   * error instead (see the writer's `quarantine` option), in input order. Retrying them cannot help: a Lambda
+   * handler does not report them.
+   */
+  quarantined: WriteFailure[];
+  /** Records that could not be archived (nor quarantined), in input order: retry them. */
   failed: WriteFailure[];
 }

@@ -3,6 +3,14 @@ import type { BackoffOptions } from '@kinesis-archive/core';
 import type { WriteContext } from './context.js';
 import { InvalidArchiveOptionError } from './errors.js';
 import { DEFAULT_MAX_RECORD_BYTES, normalizeRecords } from './normalize.js';
+import {
+  deleteQuarantined,
+  type QuarantineContext,
+  type QuarantineOptions,
+  readQuarantine,
+  writeQuarantine,
+} from './quarantine.js';
+import { isPermanentFailure, type QuarantinedRecord } from './quarantine-codec.js';
 import { type TombstoneOptions, tombstoneRetention } from './tombstones.js';
 import type { ArchiveInput, ArchiveMode, WriteFailure, WriteResult } from './types.js';
 import { writeAll } from './writer-all.js';
@@ -26,6 +34,33 @@ export interface ArchiveWriterOptions {
   maxRecordBytes?: number;
   /** Backoff for throttling, transient errors and unprocessed items. Default: 10 attempts within 20 s. */
   retry?: BackoffOptions;
+  /**
+   * Records that can never be archived (`INVALID_RECORD`, `INVALID_SEQUENCE_NUMBER`, `RECORD_TOO_LARGE`: a
+   * malformed, oversized or reserved record) are written to a quarantine, byte-exact with their Kinesis metadata
+   * and the error, and listed in `WriteResult.quarantined` instead of `failed`, so that a Lambda function does
+   * not retry them for ever. Default `true`: in the archive table itself, under reserved keys. An object names a
+   * quarantine table of its own (see {@link QuarantineOptions}); `false` reports them in `failed` like any
+   * failure. Read it with `ArchiveReader.quarantine()`, re-drive it with {@link ArchiveWriter.redrive}.
+   */
+  quarantine?: boolean | QuarantineOptions;
+}
+
+/** Options of {@link ArchiveWriter.redrive}. */
+export interface RedriveOptions {
+  /** Only these quarantined records (their `id`). Default: all. */
+  ids?: readonly string[];
+  /** Most records re-driven. Default: all. */
+  limit?: number;
+}
+
+/** What {@link ArchiveWriter.redrive} did. */
+export interface RedriveResult {
+  /** Records archived now (or already archived), and removed from the quarantine. */
+  redriven: number;
+  /** Records that still cannot be archived: they stay in the quarantine, with their new error. */
+  stillQuarantined: number;
+  /** Records whose write failed for a transient reason: they stay in the quarantine; try again. */
+  failed: WriteFailure[];
 }
 
 /** Options of one {@link ArchiveWriter.write} call. */
@@ -73,6 +108,27 @@ export class ArchiveWriter {
     positiveInteger('ttlSeconds', options.ttlSeconds);
     positiveInteger('concurrency', options.concurrency, 256);
     positiveInteger('maxRecordBytes', options.maxRecordBytes, 10 * 1_048_576);
+    const quarantine = options.quarantine;
+    if (quarantine !== undefined && typeof quarantine !== 'boolean') {
+      if (typeof quarantine !== 'object' || quarantine === null) {
+        throw new InvalidArchiveOptionError(
+          'quarantine',
+          quarantine,
+          'a boolean or { tableName?, ttlSeconds? }',
+        );
+      }
+      if (
+        quarantine.tableName !== undefined &&
+        (typeof quarantine.tableName !== 'string' || quarantine.tableName.length < 3)
+      ) {
+        throw new InvalidArchiveOptionError(
+          'quarantine.tableName',
+          quarantine.tableName,
+          'a DynamoDB table name',
+        );
+      }
+      positiveInteger('quarantine.ttlSeconds', quarantine.ttlSeconds);
+    }
     this.tombstoneSeconds = tombstoneRetention(options.tombstones);
     positiveInteger('tombstones.retentionSeconds', this.tombstoneSeconds);
     if (this.tombstoneSeconds !== undefined && options.mode !== 'LATEST') {
@@ -89,6 +145,62 @@ export class ArchiveWriter {
   /** The writer's mode. */
   get mode(): ArchiveMode {
     return this.options.mode;
+  }
+
+  /** Where this writer quarantines records, or undefined when `quarantine: false`. */
+  private quarantineContext(): (QuarantineContext & { ttlSeconds: number | undefined }) | undefined {
+    const o = this.options;
+    if (o.quarantine === false) return undefined;
+    const q = typeof o.quarantine === 'object' ? o.quarantine : {};
+    return {
+      dynamodb: o.dynamodb,
+      place: q.tableName ? { tableName: q.tableName, mode: 'ALL' } : { tableName: o.tableName, mode: o.mode },
+      concurrency: o.concurrency ?? 8,
+      backoff: { ...DEFAULT_RETRY, ...o.retry },
+      ttlSeconds: q.ttlSeconds,
+    };
+  }
+
+  /**
+   * Archives the quarantined records again, for instance after a fix or with a writer that accepts them (a larger
+   * `maxRecordBytes`). Each record archived is removed from the quarantine; one that still fails permanently
+   * stays there with its new error; a transient failure leaves it there and is listed in `failed`.
+   *
+   * @example
+   * ```ts
+   * const bigger = new ArchiveWriter({ dynamodb, tableName, mode: 'ALL', maxRecordBytes: 10 * 1_048_576 });
+   * const { redriven, stillQuarantined } = await bigger.redrive();
+   * ```
+   */
+  async redrive(options: RedriveOptions = {}): Promise<RedriveResult> {
+    const q = this.quarantineContext();
+    const out: RedriveResult = { redriven: 0, stillQuarantined: 0, failed: [] };
+    if (!q) return out;
+    const ids = options.ids ? new Set(options.ids) : undefined;
+    const limit = options.limit ?? Number.POSITIVE_INFINITY;
+    if (!(limit >= 1)) throw new InvalidArchiveOptionError('limit', options.limit, 'a number >= 1');
+    const pending: QuarantinedRecord[] = [];
+    for await (const record of readQuarantine({ ...q, consistentRead: true }, Number.POSITIVE_INFINITY)) {
+      if (ids && !ids.has(record.id)) continue;
+      pending.push(record);
+      if (pending.length >= limit) break;
+    }
+    for (const record of pending) {
+      const input = inputOfQuarantined(record);
+      const result = await this.write([input]);
+      if (result.failed.length > 0) {
+        out.failed.push(...result.failed);
+        continue;
+      }
+      if (result.quarantined.length > 0) {
+        // quarantined again: the same record gets the same id, so its entry now holds the new error
+        out.stillQuarantined++;
+        continue;
+      }
+      out.redriven++;
+      await deleteQuarantined(q, record);
+    }
+    return out;
   }
 
   /**
@@ -118,14 +230,36 @@ export class ArchiveWriter {
       tombstoneExpireAfter:
         this.tombstoneSeconds === undefined ? undefined : nowSeconds + this.tombstoneSeconds,
     };
+    const q = this.quarantineContext();
+    const permanent = q ? normalized.failed.filter((f) => isPermanentFailure(f.error)) : [];
+    const quarantined: WriteFailure[] = [];
+    const unquarantined: WriteFailure[] = q
+      ? normalized.failed.filter((f) => !isPermanentFailure(f.error))
+      : [...normalized.failed];
+    if (q && permanent.length > 0) {
+      const qFailures = await writeQuarantine(
+        q,
+        permanent.map((f) => ({ payload: f.payload, error: f.error })),
+        nowMs,
+        q.ttlSeconds === undefined ? undefined : nowSeconds + q.ttlSeconds,
+      );
+      permanent.forEach((f, i) => {
+        const { payload: _payload, ...failure } = f;
+        const error = qFailures.get(i);
+        if (error) unquarantined.push({ ...failure, error });
+        else quarantined.push(failure);
+      });
+    }
     const out =
       normalized.records.length === 0
         ? { written: 0, tombstoned: 0, skippedStale: 0, compacted: 0, failed: [] }
         : o.mode === 'ALL'
           ? await writeAll(ctx, normalized.records)
           : await writeLatest(ctx, normalized.records);
+    const byPosition = (a: WriteFailure, b: WriteFailure) =>
+      a.index - b.index || (a.subSequenceNumber ?? 0) - (b.subSequenceNumber ?? 0);
     const failed: WriteFailure[] = [
-      ...normalized.failed,
+      ...unquarantined.map(stripPayload),
       ...out.failed.map(({ record, error }) => ({
         sequenceNumber: record.sequenceNumber,
         subSequenceNumber: record.subSequenceNumber,
@@ -133,13 +267,42 @@ export class ArchiveWriter {
         index: record.index,
         error,
       })),
-    ].sort((a, b) => a.index - b.index || (a.subSequenceNumber ?? 0) - (b.subSequenceNumber ?? 0));
+    ].sort(byPosition);
     return {
       written: out.written,
       skippedStale: out.skippedStale,
       tombstoned: out.tombstoned,
       compacted: out.compacted,
+      quarantined: quarantined.sort(byPosition),
       failed,
     };
   }
+}
+
+/** A failure without the internal quarantine payload. */
+function stripPayload(failure: WriteFailure & { payload?: unknown }): WriteFailure {
+  const { payload: _payload, ...rest } = failure;
+  return rest;
+}
+
+/** The writer input that re-creates a quarantined record. */
+function inputOfQuarantined(record: QuarantinedRecord): ArchiveInput {
+  if (record.payloadKind === 'raw') {
+    try {
+      return JSON.parse(Buffer.from(record.data).toString('utf8')) as ArchiveInput;
+    } catch {
+      return { data: record.data, partitionKey: record.partitionKey ?? '' } as ArchiveInput;
+    }
+  }
+  // a deaggregated record: not deaggregated again, its sub-sequence number kept
+  return {
+    partitionKey: record.partitionKey ?? '',
+    data: record.data,
+    sequenceNumber: record.sequenceNumber,
+    subSequenceNumber: record.subSequenceNumber ?? 0,
+    aggregated: record.aggregated ?? false,
+    explicitHashKey: record.explicitHashKey,
+    approximateArrivalTimestamp: record.approximateArrivalTimestamp,
+    shardId: record.shardId,
+  } as ArchiveInput;
 }

@@ -19,7 +19,7 @@ afterAll(() => clients.destroy());
 describe.each(['ALL', 'LATEST'] as const)(
   'bad input (%s): reported per record, the rest archived',
   (mode) => {
-    it('reports each malformed record with a typed error and its sequence number', async () => {
+    it('quarantines each malformed record with a typed error and its sequence number', async () => {
       const tableName = await freshTable(dynamodb, mode);
       const writer = new ArchiveWriter({ dynamodb, tableName, mode });
       const good = lambdaRecord('good', seq(1), 'ok');
@@ -44,7 +44,8 @@ describe.each(['ALL', 'LATEST'] as const)(
       ] as unknown as ArchiveInput[];
       const result = await writer.write(inputs);
       expect(result.written).toBe(1);
-      expect(result.failed.map((f) => [f.index, f.error.code])).toEqual([
+      expect(result.failed).toEqual([]);
+      expect(result.quarantined.map((f) => [f.index, f.error.code])).toEqual([
         [1, 'INVALID_RECORD'],
         [2, 'INVALID_RECORD'],
         [3, 'INVALID_SEQUENCE_NUMBER'],
@@ -54,11 +55,21 @@ describe.each(['ALL', 'LATEST'] as const)(
         [7, 'INVALID_RECORD'],
         [8, 'INVALID_RECORD'],
       ]);
-      expect(result.failed[1]!.sequenceNumber).toBe(seq(3));
-      expect(result.failed[2]!.sequenceNumber).toBe(tooLong);
-      expect(result.failed[4]!.sequenceNumber).toBe(seq(6));
+      expect(result.quarantined[1]!.sequenceNumber).toBe(seq(3));
+      expect(result.quarantined[2]!.sequenceNumber).toBe(tooLong);
+      expect(result.quarantined[4]!.sequenceNumber).toBe(seq(6));
       const reader = new ArchiveReader({ dynamodb, tableName, mode, consistentRead: true });
       expect((await reader.get('good'))?.sequenceNumber).toBe(seq(1));
+      const kept = [];
+      for await (const q of reader.quarantine()) kept.push(q.error.code);
+      expect(kept.sort()).toEqual(result.quarantined.map((f) => f.error.code).sort());
+      // with quarantine: false they are reported in failed instead
+      const reporting = new ArchiveWriter({ dynamodb, tableName, mode, quarantine: false });
+      const reported = await reporting.write(inputs);
+      expect(reported.quarantined).toEqual([]);
+      expect(reported.failed.map((f) => [f.index, f.error.code])).toEqual(
+        result.quarantined.map((f) => [f.index, f.error.code]),
+      );
     });
 
     it('reports every record as TABLE_NOT_FOUND when the table is missing', async () => {
@@ -144,9 +155,9 @@ function foreignAggregate(users: Array<{ partitionKey: string; data: string }>):
 }
 
 describe('a user record whose partition key Kinesis would not accept (over 256 characters)', () => {
-  it('ALL: fails alone as INVALID_RECORD; the records written with it are archived and Lambda retries from it', async () => {
+  it('ALL: is quarantined alone as INVALID_RECORD; the records written with it are archived and the shard moves on', async () => {
     const tableName = await freshTable(dynamodb, 'ALL');
-    const handler = createArchiveHandler({ dynamodb, mode: 'ALL', tableName });
+    const handler = createArchiveHandler({ dynamodb, mode: 'ALL', tableName, logger: { warn: () => {} } });
     const arn = 'arn:aws:kinesis:us-east-1:123456789012:stream/foreign';
     const records = Array.from({ length: 25 }, (_, i) => lambdaRecord(`k-${i}`, seq(i), `d-${i}`, arn));
     const agg = foreignAggregate([
@@ -154,7 +165,7 @@ describe('a user record whose partition key Kinesis would not accept (over 256 c
       { partitionKey: 'x'.repeat(2_100), data: 'b' },
     ]);
     records[20] = lambdaRecord('a', seq(20), agg, arn);
-    expect(await handler({ Records: records })).toEqual({ batchItemFailures: [{ itemIdentifier: seq(20) }] });
+    expect(await handler({ Records: records })).toEqual({ batchItemFailures: [] });
     const reader = new ArchiveReader({ dynamodb, tableName, mode: 'ALL', consistentRead: true });
     for (let i = 0; i < 25; i++)
       if (i !== 20) expect((await reader.get(`k-${i}`))?.sequenceNumber).toBe(seq(i));
@@ -162,8 +173,13 @@ describe('a user record whose partition key Kinesis would not accept (over 256 c
 
     const writer = new ArchiveWriter({ dynamodb, tableName, mode: 'ALL' });
     const result = await writer.write(records);
-    expect(result.failed.map((f) => [f.index, f.subSequenceNumber, f.error.code])).toEqual([
+    expect(result.quarantined.map((f) => [f.index, f.subSequenceNumber, f.error.code])).toEqual([
       [20, 1, 'INVALID_RECORD'],
+    ]);
+    const quarantined = [];
+    for await (const q of reader.quarantine()) quarantined.push(q);
+    expect(quarantined.map((q) => [q.partitionKey, q.sequenceNumber, q.subSequenceNumber])).toEqual([
+      ['x'.repeat(2_100), seq(20), 1],
     ]);
   });
 });

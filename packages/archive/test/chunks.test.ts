@@ -50,13 +50,14 @@ describe.each(['ALL', 'LATEST'] as const)('chunked records (%s)', (mode) => {
     expect(scanned.every((r) => r.data.byteLength > 350_000)).toBe(true);
   });
 
-  it('reports a record over 1 MiB as RECORD_TOO_LARGE, and archives the rest', async () => {
+  it('quarantines a record over 1 MiB as RECORD_TOO_LARGE, and archives the rest', async () => {
     const { writer, reader } = await setup(mode);
     const result = await writer.write([rec('small', seq(1)), rec('huge', seq(2), randomBytes(MiB))]);
     expect(result.written).toBe(1);
-    expect(result.failed).toHaveLength(1);
-    expect(result.failed[0]).toMatchObject({ sequenceNumber: seq(2), partitionKey: 'huge', index: 1 });
-    expect(result.failed[0]!.error.code).toBe('RECORD_TOO_LARGE');
+    expect(result.failed).toEqual([]);
+    expect(result.quarantined).toHaveLength(1);
+    expect(result.quarantined[0]).toMatchObject({ sequenceNumber: seq(2), partitionKey: 'huge', index: 1 });
+    expect(result.quarantined[0]!.error.code).toBe('RECORD_TOO_LARGE');
     expect(await reader.get('huge')).toBeUndefined();
   });
 
@@ -196,7 +197,7 @@ describe('chunked records in LATEST', () => {
   it('rejects partition keys that could collide with chunk items', async () => {
     const { writer } = await setup('LATEST');
     const result = await writer.write([rec(`${CHUNK_KEY_PREFIX}x`, seq(1))]);
-    expect(result.failed[0]!.error.code).toBe('INVALID_RECORD');
+    expect(result.quarantined[0]!.error.code).toBe('INVALID_RECORD');
   });
 
   it('reports a head whose chunks do not match as CORRUPT_ITEM', async () => {

@@ -24,7 +24,14 @@ describe('ALL writer', () => {
     const short = '9'.repeat(56);
     const long = `1${'0'.repeat(56)}`;
     const result = await writer.write([rec('k', long), rec('k', short), rec('k', '7'), rec('other', '8')]);
-    expect(result).toEqual({ written: 4, skippedStale: 0, tombstoned: 0, compacted: 0, failed: [] });
+    expect(result).toEqual({
+      written: 4,
+      skippedStale: 0,
+      tombstoned: 0,
+      compacted: 0,
+      quarantined: [],
+      failed: [],
+    });
     const history = await collect(reader.query({ partitionKey: 'k' }));
     expect(history.map((r) => r.sequenceNumber)).toEqual(['7', short, long]);
     const desc = await collect(reader.query({ partitionKey: 'k', order: 'desc' }));

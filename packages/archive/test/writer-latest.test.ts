@@ -27,7 +27,14 @@ describe('LATEST writer', () => {
       rec('a', seq(5)),
       rec('a', seq(4)),
     ]);
-    expect(result).toEqual({ written: 2, skippedStale: 0, tombstoned: 0, compacted: 3, failed: [] });
+    expect(result).toEqual({
+      written: 2,
+      skippedStale: 0,
+      tombstoned: 0,
+      compacted: 3,
+      quarantined: [],
+      failed: [],
+    });
     expect((await reader.get('a'))?.sequenceNumber).toBe(seq(5));
     expect(text((await reader.get('a'))!.data)).toBe(`v-${seq(5)}`);
     expect((await reader.get('b'))?.sequenceNumber).toBe(seq(2));
