@@ -1,9 +1,15 @@
-import { BatchWriteItemCommand } from '@aws-sdk/client-dynamodb';
-import { type KinesisArchiveError, retry } from '@kinesis-archive/core';
+import {
+  type AttributeValue,
+  BatchWriteItemCommand,
+  GetItemCommand,
+  UpdateItemCommand,
+  type WriteRequest,
+} from '@aws-sdk/client-dynamodb';
+import { Backoff, type KinesisArchiveError, retry } from '@kinesis-archive/core';
 import { batchPut } from './batch-write.js';
 import { CHUNK_BYTES, chunkKey, digest, MAX_INLINE_BYTES, splitChunks } from './chunking.js';
 import type { WriteContext } from './context.js';
-import { type ChunkInfo, encodeChunk } from './item-codec.js';
+import { type ChunkInfo, encodeChunk, headKey } from './item-codec.js';
 import type { NormalizedRecord } from './normalize.js';
 
 /** What chunks belong to: a head item's key and the data they split. */
@@ -45,26 +51,94 @@ export async function putChunks(
   });
 }
 
+/** TTL of its own given to a chunk that is known to be orphaned but could not be deleted: 7 days. */
+export const ORPHAN_CHUNK_TTL_SECONDS = 7 * 24 * 3600;
+
 /**
  * Deletes the chunk items of a record that is no longer referenced (a LATEST record replaced by a newer one, or
- * chunks whose head lost the race). Best effort: a chunk left behind is invisible to readers and expires with TTL.
+ * chunks whose head lost the race or could not be written), retrying throttled calls and unprocessed items. Best
+ * effort: a chunk that still could not be deleted gets a TTL (the head's, or one of its own), so that it does not
+ * stay for ever; readers never see chunk items.
  */
 export async function deleteChunks(
-  ctx: Pick<WriteContext, 'dynamodb' | 'tableName' | 'mode' | 'backoff'>,
+  ctx: Pick<WriteContext, 'dynamodb' | 'tableName' | 'mode' | 'backoff'> & {
+    expireAfter?: number | undefined;
+  },
   partitionKey: string,
   sequenceKey: string,
   count: number,
 ): Promise<void> {
   const keys = Array.from({ length: count }, (_, i) => chunkKey(ctx.mode, partitionKey, sequenceKey, i));
-  try {
-    for (let i = 0; i < keys.length; i += 25) {
-      const requests = keys.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } }));
+  const left: Record<string, AttributeValue>[] = [];
+  for (let i = 0; i < keys.length; i += 25) {
+    let requests: WriteRequest[] = keys.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } }));
+    const backoff = new Backoff(ctx.backoff);
+    try {
+      while (requests.length > 0) {
+        const current = requests;
+        const out = await retry(
+          () => ctx.dynamodb.send(new BatchWriteItemCommand({ RequestItems: { [ctx.tableName]: current } })),
+          ctx.backoff,
+        );
+        requests = Object.values(out.UnprocessedItems ?? {}).flat();
+        if (requests.length > 0 && !(await backoff.wait())) break;
+      }
+    } catch {
+      // the same as unprocessed: handled below
+    }
+    for (const r of requests) if (r.DeleteRequest?.Key) left.push(r.DeleteRequest.Key);
+  }
+  if (left.length === 0) return;
+  const ttl = ctx.expireAfter ?? Math.floor(Date.now() / 1000) + ORPHAN_CHUNK_TTL_SECONDS;
+  for (const Key of left) {
+    try {
       await retry(
-        () => ctx.dynamodb.send(new BatchWriteItemCommand({ RequestItems: { [ctx.tableName]: requests } })),
+        () =>
+          ctx.dynamodb.send(
+            new UpdateItemCommand({
+              TableName: ctx.tableName,
+              Key,
+              UpdateExpression: 'SET expireAfter = :ttl',
+              ConditionExpression: 'attribute_exists(chunkIndex)',
+              ExpressionAttributeValues: { ':ttl': { N: String(ttl) } },
+            }),
+          ),
         ctx.backoff,
       );
+    } catch {
+      // best effort by design (see above)
     }
-  } catch {
-    // Best effort by design (see above): the archive stays correct without this cleanup.
   }
+}
+
+/**
+ * After a head write failed: deletes the record's chunks unless a head refers to them (the same record archived
+ * before, a retry). When that cannot be told (the check fails too), they are left: deleting referenced chunks
+ * would lose a record, and a retry of the record rewrites the same chunk items.
+ */
+export async function cleanUpAfterFailedHead(
+  ctx: Pick<WriteContext, 'dynamodb' | 'tableName' | 'mode' | 'backoff' | 'expireAfter'>,
+  record: ChunkOwner,
+  count: number,
+): Promise<void> {
+  let stored: Record<string, AttributeValue> | undefined;
+  try {
+    const out = await retry(
+      () =>
+        ctx.dynamodb.send(
+          new GetItemCommand({
+            TableName: ctx.tableName,
+            Key: headKey(ctx.mode, record.partitionKey, record.sequenceKey),
+            ConsistentRead: true,
+            ProjectionExpression: 'sequenceKey',
+          }),
+        ),
+      ctx.backoff,
+    );
+    stored = out.Item;
+  } catch {
+    return;
+  }
+  if (stored && stored.sequenceKey?.S === record.sequenceKey) return;
+  await deleteChunks(ctx, record.partitionKey, record.sequenceKey, count);
 }

@@ -1,5 +1,5 @@
 import { batchPut } from './batch-write.js';
-import { planChunks, putChunks } from './chunk-store.js';
+import { cleanUpAfterFailedHead, planChunks, putChunks } from './chunk-store.js';
 import type { ModeResult, WriteContext } from './context.js';
 import { encodeHead } from './item-codec.js';
 import type { NormalizedRecord } from './normalize.js';
@@ -46,7 +46,13 @@ export async function writeAll(ctx: WriteContext, input: readonly NormalizedReco
     concurrency: ctx.concurrency,
     backoff: ctx.backoff,
   });
-  for (const [i, error] of failures) result.failed.push({ record: heads[i]!, error });
+  for (const [i, error] of failures) {
+    const record = heads[i]!;
+    result.failed.push({ record, error });
+    // its chunks were written: unless the record was archived before, nothing refers to them now
+    const chunks = planChunks(record);
+    if (chunks) await cleanUpAfterFailedHead(ctx, record, chunks.count);
+  }
   result.written = heads.length - failures.size;
   return result;
 }

@@ -1,6 +1,6 @@
 import { type AttributeValue, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { isTransientError, retry } from '@kinesis-archive/core';
-import { deleteChunks, planChunks, putChunks } from './chunk-store.js';
+import { cleanUpAfterFailedHead, deleteChunks, planChunks, putChunks } from './chunk-store.js';
 import type { ModeResult, WriteContext } from './context.js';
 import { chunkInfoOf, encodeHead, headKey } from './item-codec.js';
 import type { NormalizedRecord } from './normalize.js';
@@ -115,6 +115,8 @@ export async function writeLatest(
         return;
       }
       result.failed.push({ record, error: toWriteError(error, ctx.tableName) });
+      // its chunks were written: unless the head is stored after all (a lost answer), nothing refers to them
+      if (chunks) await cleanUpAfterFailedHead(ctx, record, chunks.count);
     }
   });
   return result;
