@@ -27,7 +27,12 @@ export {
   InvalidArchiveRecordError,
 } from './errors.js';
 export type { ArchiveHandlerOptions } from './lambda-handler.js';
-export { createArchiveHandler, streamNameOfArn, UnreportableFailureError } from './lambda-handler.js';
+export {
+  createArchiveHandler,
+  StreamConfigUnavailableError,
+  streamNameOfArn,
+  UnreportableFailureError,
+} from './lambda-handler.js';
 export { DEFAULT_MAX_RECORD_BYTES } from './normalize.js';
 export type { QuarantineOptions } from './quarantine.js';
 export type { QuarantinedRecord } from './quarantine-codec.js';
