@@ -13,7 +13,9 @@ export interface WriteContext {
   nowMs: number;
   /** TTL of records, epoch seconds, or undefined. */
   expireAfter: number | undefined;
-  /** TTL of tombstones, epoch seconds; undefined when tombstones are off. */
+  /** Whether records with empty data are deletion markers (the writer's `tombstones` option). */
+  tombstones: boolean;
+  /** TTL of LATEST tombstones, epoch seconds; undefined when tombstones are off. */
   tombstoneExpireAfter: number | undefined;
 }
 

@@ -44,6 +44,7 @@ export {
 export type { ReadFilterOptions } from './read-filter.js';
 export type {
   ArchiveReaderOptions,
+  AsOfOptions,
   CorruptItemOptions,
   GetOptions,
   QueryOptions,

@@ -7,6 +7,7 @@ import {
   type ScanCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { type BackoffOptions, encodeSequenceKey, type RecordPosition, retry } from '@kinesis-archive/core';
+import { newestPerKey } from './as-of.js';
 import { readChunks } from './chunk-read.js';
 import {
   ArchiveTableNotFoundError,
@@ -77,6 +78,24 @@ export interface QueryOptions extends ReadFilterOptions, CorruptItemOptions {
   order?: 'asc' | 'desc';
   /** Resume after this record (one the same query returned before). */
   startAfter?: RecordPosition;
+}
+
+/** Options of {@link ArchiveReader.asOf}. */
+export interface AsOfOptions extends CorruptItemOptions {
+  /** Only this key (one Query) instead of the whole archive. */
+  partitionKey?: string;
+  /** This worker's segment of a parallel scan, 0-based (with `totalSegments`). */
+  segment?: number;
+  totalSegments?: number;
+  /**
+   * A record with empty data deletes its key (as the writer's `tombstones` option means it): a key whose newest
+   * record as of the time is empty is left out. Tombstone markers always delete their key. Default false.
+   */
+  tombstones?: boolean;
+  /** Most keys returned. */
+  limit?: number;
+  /** Most items DynamoDB evaluates per request (its `Limit`). */
+  pageSize?: number;
 }
 
 /** A position to resume a scan from: a record the scan (same segment) returned before. */
@@ -212,14 +231,8 @@ export class ArchiveReader {
     );
   }
 
-  /**
-   * The whole archive (or one parallel-scan segment of it), as an async iterable. Records come in DynamoDB's
-   * order (by key hash), not in stream order.
-   */
-  async *scan(options: ScanOptions = {}): AsyncGenerator<ArchivedRecord> {
-    const limit = checkLimit(options.limit);
-    const pageSize = checkPageSize(options.pageSize);
-    const filter = buildFilter(options);
+  /** A Scan's input: the table, the filter, the segment (checked). */
+  private scanInput(filter: Filter, options: { segment?: number; totalSegments?: number }): ScanCommandInput {
     const { segment, totalSegments } = options;
     if ((segment === undefined) !== (totalSegments === undefined)) {
       throw new InvalidArchiveOptionError(
@@ -243,12 +256,23 @@ export class ArchiveReader {
         '0 <= segment < totalSegments',
       );
     }
-    const input: ScanCommandInput = {
+    return {
       TableName: this.options.tableName,
       FilterExpression: filter.expression,
       ConsistentRead: this.options.consistentRead ?? false,
       ...(totalSegments !== undefined ? { Segment: segment, TotalSegments: totalSegments } : {}),
     };
+  }
+
+  /**
+   * The whole archive (or one parallel-scan segment of it), as an async iterable. Records come in DynamoDB's
+   * order (by key hash), not in stream order.
+   */
+  async *scan(options: ScanOptions = {}): AsyncGenerator<ArchivedRecord> {
+    const limit = checkLimit(options.limit);
+    const pageSize = checkPageSize(options.pageSize);
+    const filter = buildFilter(options);
+    const input = this.scanInput(filter, options);
     if (options.startAfter) {
       const { partitionKey, sequenceNumber, subSequenceNumber } = options.startAfter;
       input.ExclusiveStartKey = headKey(
@@ -322,21 +346,138 @@ export class ArchiveReader {
     },
   ): AsyncGenerator<ArchivedRecord> {
     let count = 0;
+    for await (const { item, now } of this.items(page, input, filter, () =>
+      Math.min(how.limit - count, how.pageSize),
+    )) {
+      const record = await this.resolveOrReport(item, filter, now, how.corrupt, how.defaultPolicy);
+      if (!record) continue;
+      yield record;
+      if (++count >= how.limit) return;
+    }
+  }
+
+  /** The items a Query or Scan returns that pass the filter, each with the time of its page's request. */
+  private async *items(
+    page: (
+      key: Item | undefined,
+      pageLimit: number | undefined,
+      nowSeconds: number,
+    ) => Promise<{ Items?: Item[]; LastEvaluatedKey?: Item }>,
+    input: { ExclusiveStartKey?: Item | undefined },
+    filter: Filter,
+    wanted: () => number,
+  ): AsyncGenerator<{ item: Item; now: number }> {
     let key = input.ExclusiveStartKey;
     do {
-      const wanted = Math.min(how.limit - count, how.pageSize);
+      const limit = wanted();
       const now = nowSeconds();
-      const out = await page(key, Number.isFinite(wanted) ? wanted : undefined, now);
-      for (const item of out.Items ?? []) {
-        if (!filter.accepts(item, now)) continue;
-        const record = await this.resolveOrReport(item, filter, now, how.corrupt, how.defaultPolicy);
-        if (!record) continue;
-        yield record;
-        if (++count >= how.limit) return;
-      }
+      const out = await page(key, Number.isFinite(limit) ? limit : undefined, now);
+      for (const item of out.Items ?? []) if (filter.accepts(item, now)) yield { item, now };
       // Passed back verbatim: DynamoDB's key, not one rebuilt from the last item.
       key = out.LastEvaluatedKey;
     } while (key !== undefined);
+  }
+
+  /**
+   * The state of every key as of `time`, from an ALL archive: for each key, its newest record that arrived at or
+   * before `time`, and nothing for a key whose newest such record deletes it (a tombstone; with `tombstones`, a
+   * record with empty data) or that had none. "Arrived" is the record's `approximateArrivalTimestamp` as
+   * Kinesis set it (stored at write time; the write time when the input had none); when two records of a key
+   * arrived in the same millisecond, the later position (sequence number, then sub-sequence number) is the newer.
+   * Items past their TTL are left out, as in every read.
+   *
+   * One pass over a scan (or one parallel-scan segment): each key's history comes together in a segment, so only
+   * one key's newest version is held at a time. With `partitionKey`, one Query of that key.
+   *
+   * @example
+   * ```ts
+   * for await (const order of reader.asOf(new Date('2026-11-24T09:00:00Z'), { tombstones: true })) console.log(order.partitionKey);
+   * ```
+   * @throws {@link InvalidArchiveOptionError} for a LATEST archive (it keeps only each key's last record) or an
+   *   invalid time.
+   */
+  async *asOf(time: Date | number, options: AsOfOptions = {}): AsyncGenerator<ArchivedRecord> {
+    if (this.options.mode !== 'ALL') {
+      throw new InvalidArchiveOptionError(
+        'mode',
+        this.options.mode,
+        "'ALL': a LATEST archive has no history",
+      );
+    }
+    const t = time instanceof Date ? time.getTime() : time;
+    if (typeof t !== 'number' || !Number.isFinite(t)) {
+      throw new InvalidArchiveOptionError('time', time, 'a valid Date or epoch milliseconds');
+    }
+    const limit = checkLimit(options.limit);
+    const pageSize = checkPageSize(options.pageSize);
+    const filter = buildFilter({ includeTombstones: true, to: new Date(Math.floor(t) + 1) });
+    let source: AsyncIterable<{ item: Item; now: number }>;
+    if (options.partitionKey !== undefined) {
+      if (typeof options.partitionKey !== 'string' || options.partitionKey.length === 0) {
+        throw new InvalidArchiveOptionError('partitionKey', options.partitionKey, 'a non-empty string');
+      }
+      const keyValues = { ':pk': { S: options.partitionKey } };
+      const input: QueryCommandInput = {
+        TableName: this.options.tableName,
+        KeyConditionExpression: 'partitionKey = :pk',
+        FilterExpression: filter.expression,
+        ConsistentRead: this.options.consistentRead ?? false,
+      };
+      source = this.items(
+        (key, pageLimit, now) =>
+          this.call((d) =>
+            d.send(
+              new QueryCommand({
+                ...input,
+                ExpressionAttributeValues: { ...filter.values(now), ...keyValues },
+                ExclusiveStartKey: key,
+                ...(pageLimit === undefined ? {} : { Limit: pageLimit }),
+              }),
+            ),
+          ),
+        input,
+        filter,
+        () => pageSize,
+      );
+    } else {
+      const input = this.scanInput(filter, options);
+      source = this.items(
+        (key, pageLimit, now) =>
+          this.call((d) =>
+            d.send(
+              new ScanCommand({
+                ...input,
+                ExpressionAttributeValues: filter.values(now),
+                ExclusiveStartKey: key,
+                ...(pageLimit === undefined ? {} : { Limit: pageLimit }),
+              }),
+            ),
+          ),
+        input,
+        filter,
+        () => pageSize,
+      );
+    }
+    const times = new WeakMap<Item, number>();
+    async function* itemsOf(): AsyncGenerator<Item> {
+      for await (const { item, now } of source) {
+        times.set(item, now);
+        yield item;
+      }
+    }
+    let count = 0;
+    for await (const item of newestPerKey(itemsOf(), t, options.tombstones ?? false)) {
+      const record = await this.resolveOrReport(
+        item,
+        filter,
+        times.get(item) ?? nowSeconds(),
+        options,
+        options.partitionKey !== undefined ? 'throw' : 'report',
+      );
+      if (!record) continue;
+      yield record;
+      if (++count >= limit) return;
+    }
   }
 
   /** {@link resolve}, with the read's policy for an item it cannot read back. */

@@ -14,11 +14,8 @@ export interface TombstoneOptions {
 }
 
 /** True when `record` deletes its key: tombstones are on and the record has no data. */
-export function isTombstoneRecord(
-  record: NormalizedRecord,
-  ctx: Pick<WriteContext, 'tombstoneExpireAfter'>,
-): boolean {
-  return ctx.tombstoneExpireAfter !== undefined && record.data.byteLength === 0;
+export function isTombstoneRecord(record: NormalizedRecord, ctx: Pick<WriteContext, 'tombstones'>): boolean {
+  return ctx.tombstones && record.data.byteLength === 0;
 }
 
 /** The retention in seconds of a writer's `tombstones` option, or undefined when tombstones are off. */

@@ -3,6 +3,7 @@ import { cleanUpAfterFailedHead, planChunks, putChunks } from './chunk-store.js'
 import type { ModeResult, WriteContext } from './context.js';
 import { encodeHead } from './item-codec.js';
 import type { NormalizedRecord } from './normalize.js';
+import { isTombstoneRecord } from './tombstones.js';
 
 /**
  * ALL mode: every record becomes an item keyed by (partitionKey, sequenceKey), written with BatchWriteItem in
@@ -38,7 +39,7 @@ export async function writeAll(ctx: WriteContext, input: readonly NormalizedReco
       mode: 'ALL',
       nowMs: ctx.nowMs,
       expireAfter: ctx.expireAfter,
-      tombstone: false,
+      tombstone: isTombstoneRecord(record, ctx),
       chunks: planChunks(record),
     }),
   }));
@@ -53,6 +54,10 @@ export async function writeAll(ctx: WriteContext, input: readonly NormalizedReco
     const chunks = planChunks(record);
     if (chunks) await cleanUpAfterFailedHead(ctx, record, chunks.count);
   }
-  result.written = heads.length - failures.size;
+  for (const [i, record] of heads.entries()) {
+    if (failures.has(i)) continue;
+    if (isTombstoneRecord(record, ctx)) result.tombstoned++;
+    else result.written++;
+  }
   return result;
 }

@@ -26,7 +26,12 @@ export interface ArchiveWriterOptions {
   mode: ArchiveMode;
   /** Items expire (DynamoDB TTL on `expireAfter`) this many seconds after they are written. Default: never. */
   ttlSeconds?: number;
-  /** LATEST only: records with empty data delete their key, leaving a marker. Default off (empty data is a record). */
+  /**
+   * Records with empty data delete their key, leaving a marker. Default off (empty data is a record). LATEST: the
+   * marker replaces the key's record and expires after `retentionSeconds`. ALL: the marker is kept with the
+   * history (and its TTL), so that `ArchiveReader.asOf` knows the key was deleted then; reads hide it unless
+   * `includeTombstones`.
+   */
   tombstones?: boolean | TombstoneOptions;
   /** Most DynamoDB requests in flight. Default 8. */
   concurrency?: number;
@@ -131,8 +136,16 @@ export class ArchiveWriter {
     }
     this.tombstoneSeconds = tombstoneRetention(options.tombstones);
     positiveInteger('tombstones.retentionSeconds', this.tombstoneSeconds);
-    if (this.tombstoneSeconds !== undefined && options.mode !== 'LATEST') {
-      throw new InvalidArchiveOptionError('tombstones', options.tombstones, 'tombstones only in LATEST mode');
+    if (
+      options.mode === 'ALL' &&
+      typeof options.tombstones === 'object' &&
+      options.tombstones?.retentionSeconds !== undefined
+    ) {
+      throw new InvalidArchiveOptionError(
+        'tombstones.retentionSeconds',
+        options.tombstones.retentionSeconds,
+        'no retention in ALL mode: a deletion is kept as long as the records around it',
+      );
     }
     this.options = options;
   }
@@ -227,6 +240,7 @@ export class ArchiveWriter {
       backoff: { ...DEFAULT_RETRY, ...o.retry },
       nowMs,
       expireAfter: o.ttlSeconds === undefined ? undefined : nowSeconds + o.ttlSeconds,
+      tombstones: this.tombstoneSeconds !== undefined,
       tombstoneExpireAfter:
         this.tombstoneSeconds === undefined ? undefined : nowSeconds + this.tombstoneSeconds,
     };
