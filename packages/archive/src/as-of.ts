@@ -20,27 +20,36 @@ export function isDeletion(item: Item, tombstones: boolean): boolean {
   return tombstones && item.recordData === undefined && item.chunkCount === undefined;
 }
 
+/** Orders two versions of a key by position only (sequence number, sub-sequence number): what LATEST keeps. */
+export function comparePositions(a: Item, b: Item): number {
+  const x = a.sequenceKey?.S ?? '';
+  const y = b.sequenceKey?.S ?? '';
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
 /**
  * From items in scan or query order, where each key's items come together (DynamoDB returns a partition key's
- * item collection contiguously, and a parallel-scan segment holds whole collections), yields for each key its
- * newest version that arrived at or before `time`, unless that version deletes the key. Holds one key at a time.
+ * item collection contiguously, and a parallel-scan segment holds whole collections), yields each key once, when
+ * its last item has been read, with its newest version: the newest that arrived at or before `time` (by arrival,
+ * then position), or without a time the one of highest position (what a LATEST archive keeps). `best` is
+ * undefined when no version qualifies. Holds one key at a time.
  */
 export async function* newestPerKey(
   items: AsyncIterable<Item>,
-  time: number,
-  tombstones: boolean,
-): AsyncGenerator<Item> {
+  time: number | undefined,
+): AsyncGenerator<{ partitionKey: string; best: Item | undefined }> {
+  const compare = time === undefined ? comparePositions : compareVersions;
   let key: string | undefined;
   let best: Item | undefined;
   for await (const item of items) {
-    const pk = item.partitionKey?.S;
+    const pk = item.partitionKey?.S ?? '';
     if (pk !== key) {
-      if (best && !isDeletion(best, tombstones)) yield best;
+      if (key !== undefined) yield { partitionKey: key, best };
       key = pk;
       best = undefined;
     }
-    if (arrivalOf(item) > time) continue;
-    if (best === undefined || compareVersions(item, best) > 0) best = item;
+    if (time !== undefined && arrivalOf(item) > time) continue;
+    if (best === undefined || compare(item, best) > 0) best = item;
   }
-  if (best && !isDeletion(best, tombstones)) yield best;
+  if (key !== undefined) yield { partitionKey: key, best };
 }

@@ -6,6 +6,15 @@
  * @packageDocumentation
  */
 export { CHUNK_BYTES, CHUNK_KEY_PREFIX, MAX_INLINE_BYTES } from './chunking.js';
+export type {
+  CompactCheckpoint,
+  CompactCursor,
+  CompactOptions,
+  CompactSegmentOptions,
+  CompactSegmentResult,
+  CompactStats,
+} from './compact.js';
+export { CompactWriteError, compact, compactSegment } from './compact.js';
 export type { ArchiveConfig, LoadArchiveConfigOptions } from './config-from-tags.js';
 export {
   clearArchiveConfigCache,

@@ -7,7 +7,7 @@ import {
   type ScanCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { type BackoffOptions, encodeSequenceKey, type RecordPosition, retry } from '@kinesis-archive/core';
-import { newestPerKey } from './as-of.js';
+import { isDeletion, newestPerKey } from './as-of.js';
 import { readChunks } from './chunk-read.js';
 import {
   ArchiveTableNotFoundError,
@@ -123,6 +123,13 @@ export interface ScanOptions extends ReadFilterOptions, CorruptItemOptions {
 }
 
 const MAX_SUB = 4_294_967_295;
+/** Above every sequence key (fixed-width digits): `(key, AFTER_ALL)` sorts after all of a key's items. */
+const AFTER_ALL = '~';
+
+/** The ExclusiveStartKey that resumes a scan of an ALL archive after the whole history of `partitionKey`. */
+function afterWholeKey(partitionKey: string): Item {
+  return { partitionKey: { S: partitionKey }, sequenceKey: { S: AFTER_ALL } };
+}
 const HIGHEST_SEQUENCE = '9'.repeat(129);
 
 /**
@@ -144,6 +151,16 @@ export class ArchiveReader {
       throw new InvalidArchiveOptionError('mode', options.mode, "'ALL' or 'LATEST'");
     }
     this.options = options;
+  }
+
+  /** The table this reader reads. */
+  get tableName(): string {
+    return this.options.tableName;
+  }
+
+  /** The mode the table was written in. */
+  get mode(): ArchiveMode {
+    return this.options.mode;
   }
 
   /**
@@ -397,6 +414,28 @@ export class ArchiveReader {
    *   invalid time.
    */
   async *asOf(time: Date | number, options: AsOfOptions = {}): AsyncGenerator<ArchivedRecord> {
+    const t = time instanceof Date ? time.getTime() : time;
+    if (typeof t !== 'number' || !Number.isFinite(t)) {
+      throw new InvalidArchiveOptionError('time', time, 'a valid Date or epoch milliseconds');
+    }
+    const limit = checkLimit(options.limit);
+    let count = 0;
+    for await (const state of this.keyStates({ ...options, time: t })) {
+      if (!state.record || state.deletion) continue;
+      yield state.record;
+      if (++count >= limit) return;
+    }
+  }
+
+  /**
+   * @internal Each key of an ALL archive once, in scan order (or the one key of `partitionKey`), with its newest
+   * version: as of `time` (see {@link asOf}), or without a time the one of highest position, as a LATEST archive
+   * keeps it. `deletion`: that version deletes the key (a tombstone; with `tombstones`, empty data). `afterKey`
+   * resumes after a key (its whole history) of the same segment. What `asOf` and compaction are built on.
+   */
+  async *keyStates(
+    options: Omit<AsOfOptions, 'limit'> & { time?: number | undefined; afterKey?: string | undefined },
+  ): AsyncGenerator<{ partitionKey: string; record: ArchivedRecord | undefined; deletion: boolean }> {
     if (this.options.mode !== 'ALL') {
       throw new InvalidArchiveOptionError(
         'mode',
@@ -404,13 +443,12 @@ export class ArchiveReader {
         "'ALL': a LATEST archive has no history",
       );
     }
-    const t = time instanceof Date ? time.getTime() : time;
-    if (typeof t !== 'number' || !Number.isFinite(t)) {
-      throw new InvalidArchiveOptionError('time', time, 'a valid Date or epoch milliseconds');
-    }
-    const limit = checkLimit(options.limit);
+    const t = options.time;
     const pageSize = checkPageSize(options.pageSize);
-    const filter = buildFilter({ includeTombstones: true, to: new Date(Math.floor(t) + 1) });
+    const filter = buildFilter({
+      includeTombstones: true,
+      ...(t === undefined ? {} : { to: new Date(Math.floor(t) + 1) }),
+    });
     let source: AsyncIterable<{ item: Item; now: number }>;
     if (options.partitionKey !== undefined) {
       if (typeof options.partitionKey !== 'string' || options.partitionKey.length === 0) {
@@ -441,6 +479,8 @@ export class ArchiveReader {
       );
     } else {
       const input = this.scanInput(filter, options);
+      // after the whole history of a key: a sort key above every sequence key
+      if (options.afterKey !== undefined) input.ExclusiveStartKey = afterWholeKey(options.afterKey);
       source = this.items(
         (key, pageLimit, now) =>
           this.call((d) =>
@@ -465,18 +505,21 @@ export class ArchiveReader {
         yield item;
       }
     }
-    let count = 0;
-    for await (const item of newestPerKey(itemsOf(), t, options.tombstones ?? false)) {
+    const tombstones = options.tombstones ?? false;
+    for await (const { partitionKey, best } of newestPerKey(itemsOf(), t)) {
+      if (best === undefined) {
+        yield { partitionKey, record: undefined, deletion: false };
+        continue;
+      }
+      const deletion = isDeletion(best, tombstones);
       const record = await this.resolveOrReport(
-        item,
+        best,
         filter,
-        times.get(item) ?? nowSeconds(),
+        times.get(best) ?? nowSeconds(),
         options,
         options.partitionKey !== undefined ? 'throw' : 'report',
       );
-      if (!record) continue;
-      yield record;
-      if (++count >= limit) return;
+      yield { partitionKey, record, deletion };
     }
   }
 
