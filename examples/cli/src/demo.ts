@@ -126,6 +126,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
           dynamodb,
           kinesis,
           env: { ARCHIVE_MODE: mode, ARCHIVE_TABLE: archiveTableName(source, mode) },
+          metrics: false,
         }),
       });
     const [all, latest] = await steps.run(

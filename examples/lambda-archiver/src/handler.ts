@@ -1,6 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
-import { createArchiveHandler } from '@kinesis-archive/archive';
+import { type ArchiveHandlerOptions, createArchiveHandler } from '@kinesis-archive/archive';
 import type { KinesisBatchResponse, KinesisStreamEvent } from '@kinesis-archive/core';
 import { archiverConfigFromEnv } from './config.js';
 
@@ -15,19 +15,25 @@ export interface CreateHandlerOptions {
   kinesis?: KinesisClient;
   /** Where `ARCHIVE_TABLE`, `ARCHIVE_MODE`, `ARCHIVE_TTL_SECONDS` are read. Default `process.env`. */
   env?: Readonly<Record<string, string | undefined>>;
+  /** CloudWatch EMF metrics (see `ArchiveHandlerOptions.metrics`). Default on, to stdout, as Lambda wants them. */
+  metrics?: ArchiveHandlerOptions['metrics'];
+  /** Where quarantined records are logged. Default `console`. */
+  logger?: ArchiveHandlerOptions['logger'];
 }
 
 /**
  * Builds the archiver: `ARCHIVE_MODE` / `ARCHIVE_TTL_SECONDS` / `ARCHIVE_TABLE` when set, else the source stream's
  * tags and the conventional `<stream>-archive-<MODE>` table. The returned handler archives every record of the
  * event (KPL aggregates deaggregated) and answers `{ batchItemFailures }` with the first record that could not be
- * archived, so Lambda retries from there. Throws `ArchiverConfigError` for an unusable environment value.
+ * archived, so Lambda retries from there; a record that can never be archived is quarantined, not retried. Throws `ArchiverConfigError` for an unusable environment value.
  */
 export function createHandler(options: CreateHandlerOptions): ArchiverHandler {
   const config = archiverConfigFromEnv(options.env ?? process.env);
   return createArchiveHandler({
     dynamodb: options.dynamodb,
     ...(options.kinesis ? { kinesis: options.kinesis } : {}),
+    ...(options.metrics !== undefined ? { metrics: options.metrics } : {}),
+    ...(options.logger ? { logger: options.logger } : {}),
     ...config,
   });
 }

@@ -12,6 +12,7 @@ import {
 } from '@kinesis-archive/core';
 import { type ArchiveConfig, loadArchiveConfig } from './config-from-tags.js';
 import { ArchiveConfigError } from './errors.js';
+import { type ArchiveMetricsOptions, embeddedMetrics } from './metrics.js';
 import { type QuarantineOptions, writeQuarantine } from './quarantine.js';
 import { isPermanentFailure, rawPayloadOf } from './quarantine-codec.js';
 import { archiveTableName } from './table.js';
@@ -50,6 +51,12 @@ export interface ArchiveHandlerOptions {
   quarantine?: boolean | QuarantineOptions;
   /** Where the handler logs what it quarantined (one JSON line per record). Default `console`. */
   logger?: { warn(message: string): void };
+  /**
+   * CloudWatch metrics, as Embedded Metric Format lines: per invocation and stream, the records written, stale,
+   * compacted, tombstoned, quarantined and failed, and the age of the oldest record, with the stream name and the
+   * mode as dimensions. Default on, namespace `KinesisArchive`, to stdout; `false` turns them off.
+   */
+  metrics?: boolean | ArchiveMetricsOptions;
 }
 
 /** Thrown by the handler when a failed record has no sequence number to report (Lambda then retries the batch). */
@@ -155,6 +162,41 @@ export function createArchiveHandler(
     );
   };
   const quarantineTable = typeof options.quarantine === 'object' ? options.quarantine.tableName : undefined;
+  const metricsOptions =
+    options.metrics === false ? undefined : options.metrics === true ? {} : (options.metrics ?? {});
+  const emit = (
+    arn: string,
+    mode: string,
+    batch: KinesisEventRecord[],
+    result: {
+      written: number;
+      skippedStale: number;
+      compacted: number;
+      tombstoned: number;
+      quarantined: number;
+      failed: number;
+    },
+  ) => {
+    if (!metricsOptions) return;
+    const now = Date.now();
+    let oldest: number | undefined;
+    for (const record of batch) {
+      const t = record?.kinesis?.approximateArrivalTimestamp;
+      if (typeof t === 'number' && Number.isFinite(t) && (oldest === undefined || t * 1000 < oldest))
+        oldest = t * 1000;
+    }
+    const line = embeddedMetrics(
+      {
+        streamName: streamNameOfArn(arn),
+        mode,
+        result,
+        oldestRecordAgeMs: oldest === undefined ? undefined : now - oldest,
+      },
+      metricsOptions.namespace ?? 'KinesisArchive',
+      now,
+    );
+    (metricsOptions.log ?? console.log)(line);
+  };
 
   /**
    * A stream whose configuration is invalid: its records go to the quarantine table, when there is one. Returns
@@ -209,6 +251,11 @@ export function createArchiveHandler(
           for (const f of result.quarantined) {
             logQuarantined(arn, quarantineTable ?? writer.tableName, f, batch[f.index]);
           }
+          emit(arn, mode, batch, {
+            ...result,
+            quarantined: result.quarantined.length,
+            failed: result.failed.length,
+          });
         } catch (error) {
           // a tag that cannot be read is worth retrying; a configuration that is invalid is not
           const typed =
@@ -219,6 +266,14 @@ export function createArchiveHandler(
           });
           if (isPermanentFailure(typed)) batchFailures = await quarantineBatch(arn, batch, batchFailures);
           for (const f of batchFailures) failures.push({ ...f, index: indexes[f.index]! });
+          emit(arn, 'UNKNOWN', batch, {
+            written: 0,
+            skippedStale: 0,
+            compacted: 0,
+            tombstoned: 0,
+            quarantined: batch.length - batchFailures.length,
+            failed: batchFailures.length,
+          });
         }
       }),
     );

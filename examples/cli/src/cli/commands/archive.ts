@@ -80,7 +80,14 @@ export function archiveCommand(ctx: CommandContext): Command {
           ARCHIVE_MODE: options.mode,
           ARCHIVE_TTL_SECONDS: options.ttlSeconds === undefined ? undefined : String(options.ttlSeconds),
         };
-        const handler = createHandler({ dynamodb, kinesis, env });
+        // metrics are for CloudWatch, not a terminal; quarantined records are reported on stderr
+        const handler = createHandler({
+          dynamodb,
+          kinesis,
+          env,
+          metrics: false,
+          logger: { warn: (line) => ctx.output.err(`\n${line}\n`) },
+        });
         const bar = new ProgressBar(ctx.output, 'archive');
         const started = Date.now();
         const stats = await runKinesisEventSource({
