@@ -1,5 +1,6 @@
 /**
- * The `kinesis-archive` command line: `local`, `create-table`, `archive`, `query`, `scan`, `replay`, `tail`.
+ * The `kinesis-archive` command line: `local`, `create-table`, `archive`, `query`, `scan`, `replay`, `compact`,
+ * `quarantine`, `tail`.
  *
  * Exit codes: 0 success, 1 failure, 2 bad usage (unknown option, bad value, missing option).
  *
@@ -9,8 +10,10 @@ import { pathToFileURL } from 'node:url';
 import { describeError, KinesisArchiveError } from '@kinesis-archive/core';
 import { Command, CommanderError } from 'commander';
 import { archiveCommand } from './cli/commands/archive.js';
+import { compactCommand } from './cli/commands/compact.js';
 import { createTableCommand } from './cli/commands/create-table.js';
 import { localCommand } from './cli/commands/local.js';
+import { quarantineCommand } from './cli/commands/quarantine.js';
 import { queryCommand } from './cli/commands/query.js';
 import { replayCommand } from './cli/commands/replay.js';
 import { scanCommand } from './cli/commands/scan.js';
@@ -35,6 +38,8 @@ export function buildProgram(ctx: CommandContext): Command {
     queryCommand,
     scanCommand,
     replayCommand,
+    compactCommand,
+    quarantineCommand,
     tailCommand,
   ]) {
     program.addCommand(make(ctx));

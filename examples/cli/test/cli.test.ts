@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { PutItemCommand, UpdateTableCommand } from '@aws-sdk/client-dynamodb';
-import { createArchiveTable } from '@kinesis-archive/archive';
+import { ArchiveWriter, createArchiveTable } from '@kinesis-archive/archive';
 import { createStream, uniqueName } from '@kinesis-archive/local';
 import { localAws } from '@kinesis-archive/local/vitest';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -58,7 +58,17 @@ describe('kinesis-archive', () => {
   it('prints help for the program and every command', async () => {
     const top = await cli(['--help']);
     expect(top.code).toBe(0);
-    for (const command of ['local', 'create-table', 'archive', 'query', 'scan', 'replay', 'tail']) {
+    for (const command of [
+      'local',
+      'create-table',
+      'archive',
+      'query',
+      'scan',
+      'replay',
+      'compact',
+      'quarantine',
+      'tail',
+    ]) {
       expect(top.stdout).toContain(command);
       const help = await cli([command, '--help']);
       expect(help.code).toBe(0);
@@ -297,6 +307,127 @@ describe('kinesis-archive', () => {
       ['INSERT', { partitionKey: 'b' }],
       ['INSERT', { partitionKey: 'c' }],
     ]);
+  });
+
+  it('scan --as-of, compact, replay --as-of and quarantine (list, redrive) on an ALL archive', async () => {
+    const all = uniqueName('cli-all');
+    const latest = uniqueName('cli-latest');
+    await createArchiveTable(clients.dynamodb, { tableName: all, mode: 'ALL' });
+    await createArchiveTable(clients.dynamodb, { tableName: latest, mode: 'LATEST' });
+    const at = (key: string, n: number, iso: string, data: string | Uint8Array) => ({
+      partitionKey: key,
+      sequenceNumber: String(49_600_000_000_000_000_000n + BigInt(n)),
+      data: typeof data === 'string' ? Buffer.from(data) : data,
+      approximateArrivalTimestamp: new Date(iso),
+      shardId: 'shardId-000000000000',
+    });
+    const written = await new ArchiveWriter({
+      dynamodb: clients.dynamodb,
+      tableName: all,
+      mode: 'ALL',
+    }).write([
+      at('a', 1, '2026-11-24T08:00:00Z', 'a at 8'),
+      at('a', 2, '2026-11-24T10:00:00Z', 'a at 10'),
+      at('b', 3, '2026-11-24T08:30:00Z', 'b at 8:30'),
+      at('b', 4, '2026-11-24T09:30:00Z', ''),
+      at('big', 5, '2026-11-24T08:45:00Z', new Uint8Array(1_048_577)),
+    ]);
+    expect(written.quarantined).toHaveLength(1);
+
+    const asOf = await cli([
+      'scan',
+      '--table',
+      all,
+      '--as-of',
+      '2026-11-24T09:00:00Z',
+      '--json',
+      ...connection,
+    ]);
+    expect(asOf.code, asOf.stderr).toBe(0);
+    const state = asOf.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { partitionKey: string; text: string })
+      .map((r) => [r.partitionKey, r.text])
+      .sort();
+    expect(state).toEqual([
+      ['a', 'a at 8'],
+      ['b', 'b at 8:30'],
+    ]);
+    // at 10:00 with tombstones: b's newest record is empty, so b is gone
+    const later = await cli([
+      'scan',
+      '--table',
+      all,
+      '--as-of',
+      '2026-11-24T10:00:00Z',
+      '--tombstones',
+      '--json',
+      ...connection,
+    ]);
+    expect(
+      later.stdout
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { partitionKey: string }).partitionKey),
+    ).toEqual(['a']);
+    const wrongMode = await cli([
+      'scan',
+      '--table',
+      latest,
+      '--as-of',
+      '2026-11-24T10:00:00Z',
+      ...connection,
+    ]);
+    expect(wrongMode.code).toBe(2);
+    expect(wrongMode.stderr).toMatch(/--as-of needs an ALL table/);
+
+    const compacted = await cli(['compact', '--table', all, '--to-table', latest, '--json', ...connection]);
+    expect(compacted.code, compacted.stderr).toBe(0);
+    expect(JSON.parse(compacted.stdout)).toMatchObject({ keys: 2, written: 2, skippedStale: 0 });
+    const again = await cli(['compact', '--table', all, '--to-table', latest, '--json', ...connection]);
+    expect(JSON.parse(again.stdout)).toMatchObject({ keys: 2, written: 0, skippedStale: 2 });
+
+    const replayed = await cli([
+      'replay',
+      '--table',
+      all,
+      '--stream',
+      'unused',
+      '--as-of',
+      '2026-11-24T09:00:00Z',
+      '--dry-run',
+      '--json',
+      ...connection,
+    ]);
+    expect(replayed.code, replayed.stderr).toBe(0);
+    expect(JSON.parse(replayed.stdout)).toMatchObject({ ok: true, read: 2, dryRun: true });
+
+    const listed = await cli(['quarantine', '--table', all, '--json', ...connection]);
+    expect(listed.code, listed.stderr).toBe(0);
+    const [entry] = listed.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(entry).toMatchObject({
+      partitionKey: 'big',
+      bytes: 1_048_577,
+      error: { code: 'RECORD_TOO_LARGE' },
+    });
+    const redriven = await cli([
+      'quarantine',
+      '--table',
+      all,
+      '--redrive',
+      '--max-record-bytes',
+      '2097152',
+      '--json',
+      ...connection,
+    ]);
+    expect(redriven.code, redriven.stderr).toBe(0);
+    expect(JSON.parse(redriven.stdout)).toMatchObject({ redriven: 1, stillQuarantined: 0, failed: 0 });
+    const empty = await cli(['quarantine', '--table', all, '--json', ...connection]);
+    expect(empty.stdout.trim()).toBe('');
   });
 
   it('local starts the stand-ins, prints their endpoints as JSON and stops on Ctrl-C', async () => {

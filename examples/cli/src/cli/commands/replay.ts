@@ -3,6 +3,7 @@ import { describeError } from '@kinesis-archive/core';
 import { replay } from '@kinesis-archive/replay';
 import { Command, Option } from 'commander';
 import { type CommandContext, type CommonOptions, withClients, withCommonOptions } from '../common.js';
+import { UsageError } from '../errors.js';
 import { parseDate, parseInteger, parseMode } from '../parse.js';
 import { ProgressBar } from '../progress.js';
 import { archiveModeOf } from '../tables.js';
@@ -19,6 +20,8 @@ interface ReplayCliOptions extends CommonOptions {
   rate?: number;
   dryRun?: boolean;
   total?: number;
+  asOf?: Date;
+  tombstones?: boolean;
 }
 
 /** `kinesis-archive replay`: an archive (or one key of it) into a stream. */
@@ -57,7 +60,14 @@ export function replayCommand(ctx: CommandContext): Command {
           "records expected, for the ETA (default: the table's item count)",
         ).argParser((v) => parseInteger('--total', v, 0)),
       )
-      .addOption(new Option('--dry-run', 'read and count only; send nothing')),
+      .addOption(new Option('--dry-run', 'read and count only; send nothing'))
+      .addOption(
+        new Option(
+          '--as-of <iso>',
+          'ALL tables: replay the state of every key at that time (its newest record that had arrived)',
+        ).argParser((v) => parseDate('--as-of', v)),
+      )
+      .addOption(new Option('--tombstones', 'with --as-of: a record with empty data deletes its key')),
   )
     .addHelpText(
       'after',
@@ -65,10 +75,26 @@ export function replayCommand(ctx: CommandContext): Command {
         '  kinesis-archive replay --table orders-archive-ALL --stream orders --key order-17 --dry-run --json',
     )
     .action(async (options: ReplayCliOptions) => {
+      if (options.asOf && (options.from || options.to)) {
+        throw new UsageError('--as-of is a point in time: it does not go with --from or --to');
+      }
+      if (options.tombstones && !options.asOf) throw new UsageError('--tombstones goes with --as-of');
       await withClients(options, async ({ dynamodb, kinesis }) => {
         const { mode, table } = await archiveModeOf(dynamodb, options.table, options.mode);
-        const source = new ArchiveReader({ dynamodb, tableName: options.table, mode });
-        const total = options.total ?? (options.key ? undefined : table.ItemCount);
+        if (options.asOf && mode !== 'ALL') {
+          throw new UsageError(
+            `--as-of needs an ALL table: ${options.table} is ${mode} (it keeps no history)`,
+          );
+        }
+        const reader = new ArchiveReader({ dynamodb, tableName: options.table, mode });
+        // as of a time: one record per key, the state then (an async iterable source)
+        const source = options.asOf
+          ? reader.asOf(options.asOf, {
+              tombstones: options.tombstones ?? false,
+              ...(options.key ? { partitionKey: options.key } : {}),
+            })
+          : reader;
+        const total = options.total ?? (options.key || options.asOf ? undefined : table.ItemCount);
         const range = {
           ...(options.from ? { from: options.from } : {}),
           ...(options.to ? { to: options.to } : {}),
@@ -78,7 +104,11 @@ export function replayCommand(ctx: CommandContext): Command {
           source,
           kinesis,
           streamName: options.stream,
-          ...(options.key ? { query: { partitionKey: options.key, ...range } } : { scan: range }),
+          ...(options.asOf
+            ? {}
+            : options.key
+              ? { query: { partitionKey: options.key, ...range } }
+              : { scan: range }),
           ordered: options.ordered,
           aggregate: options.aggregate ?? false,
           ...(options.rate ? { rateLimit: { recordsPerSecond: options.rate } } : {}),

@@ -14,6 +14,8 @@ interface ScanOptions extends CommonOptions {
   from?: Date;
   to?: Date;
   limit?: number;
+  asOf?: Date;
+  tombstones?: boolean;
 }
 
 /** `kinesis-archive scan`: the whole archive (or one parallel-scan segment). */
@@ -47,9 +49,20 @@ export function scanCommand(ctx: CommandContext): Command {
       )
       .addOption(
         new Option('--limit <n>', 'most records in all').argParser((v) => parseInteger('--limit', v)),
-      ),
+      )
+      .addOption(
+        new Option(
+          '--as-of <iso>',
+          'ALL tables: the state of every key at that time (its newest record that had arrived)',
+        ).argParser((v) => parseDate('--as-of', v)),
+      )
+      .addOption(new Option('--tombstones', 'with --as-of: a record with empty data deletes its key')),
   )
-    .addHelpText('after', '\nExample:\n  kinesis-archive scan --table orders-archive-LATEST --limit 10')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  kinesis-archive scan --table orders-archive-LATEST --limit 10\n' +
+        '  kinesis-archive scan --table orders-archive-ALL --as-of 2026-11-24T09:00:00Z --tombstones --json',
+    )
     .action(async (options: ScanOptions) => {
       if ((options.segment === undefined) !== (options.totalSegments === undefined)) {
         throw new UsageError('--segment and --total-segments go together');
@@ -61,18 +74,38 @@ export function scanCommand(ctx: CommandContext): Command {
       ) {
         throw new UsageError('--segment must be less than --total-segments');
       }
+      if (options.asOf && (options.from || options.to)) {
+        throw new UsageError('--as-of is a point in time: it does not go with --from or --to');
+      }
+      if (options.tombstones && !options.asOf) throw new UsageError('--tombstones goes with --as-of');
       await withClients(options, async ({ dynamodb }) => {
         const { mode } = await archiveModeOf(dynamodb, options.table, options.mode);
+        if (options.asOf && mode !== 'ALL') {
+          throw new UsageError(
+            `--as-of needs an ALL table: ${options.table} is ${mode} (it keeps no history)`,
+          );
+        }
         const reader = new ArchiveReader({ dynamodb, tableName: options.table, mode });
-        const records = reader.scan({
-          ...(options.segment !== undefined
+        const segment =
+          options.segment !== undefined
             ? { segment: options.segment, totalSegments: options.totalSegments }
-            : {}),
-          ...(options.from ? { from: options.from } : {}),
-          ...(options.to ? { to: options.to } : {}),
-          ...(options.limit ? { limit: options.limit } : {}),
-        });
+            : {};
+        const records = options.asOf
+          ? reader.asOf(options.asOf, {
+              ...segment,
+              tombstones: options.tombstones ?? false,
+              ...(options.limit ? { limit: options.limit } : {}),
+            })
+          : reader.scan({
+              ...(options.segment !== undefined
+                ? { segment: options.segment, totalSegments: options.totalSegments }
+                : {}),
+              ...(options.from ? { from: options.from } : {}),
+              ...(options.to ? { to: options.to } : {}),
+              ...(options.limit ? { limit: options.limit } : {}),
+            });
         for await (const record of records) {
+          if (ctx.signal.aborted) break;
           ctx.output.out(options.json ? JSON.stringify(recordJson(record)) : recordLine(record));
         }
       });
