@@ -1,8 +1,8 @@
-import { type AttributeValue, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { isTransientError, retry } from '@kinesis-archive/core';
 import { cleanUpAfterFailedHead, deleteChunks, planChunks, putChunks } from './chunk-store.js';
 import type { ModeResult, WriteContext } from './context.js';
-import { chunkInfoOf, encodeHead, headKey } from './item-codec.js';
+import { chunkInfoOf, encodeHead, headKey, type Item } from './item-codec.js';
 import type { NormalizedRecord } from './normalize.js';
 import { forEachLimit } from './pool.js';
 import { isTombstoneRecord } from './tombstones.js';
@@ -67,20 +67,27 @@ export async function writeLatest(
       tombstone,
       chunks,
     });
+    // calls sent: a failed condition on a later one may follow a write whose answer was lost
+    let calls = 0;
+    const replace = replaceExpression(item);
     try {
       const out = await retry(
-        () =>
-          ctx.dynamodb.send(
-            new PutItemCommand({
+        () => {
+          calls++;
+          return ctx.dynamodb.send(
+            new UpdateItemCommand({
               TableName: ctx.tableName,
-              Item: item,
+              Key: { partitionKey: item.partitionKey! },
+              UpdateExpression: replace.expression,
+              ExpressionAttributeNames: replace.names,
               ConditionExpression: LATEST_CONDITION,
-              ExpressionAttributeValues: { ':newKey': { S: record.sequenceKey } },
+              ExpressionAttributeValues: { ...replace.values, ':newKey': { S: record.sequenceKey } },
               ReturnValues: 'ALL_OLD',
               // the stored head is needed only to decide about our chunks: do not read it back for the others
               ...(chunks ? { ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const } : {}),
             }),
-          ),
+          );
+        },
         { ...ctx.backoff, isRetryable: isTransientError },
       );
       if (tombstone) result.tombstoned++;
@@ -93,6 +100,12 @@ export async function writeLatest(
     } catch (error) {
       if ((error as { name?: unknown }).name === 'ConditionalCheckFailedException') {
         result.skippedStale++;
+        const sdkAttempts = (error as { $metadata?: { attempts?: number } }).$metadata?.attempts ?? 1;
+        if (calls > 1 || sdkAttempts > 1) {
+          // An earlier attempt may have replaced the head, its answer (with the replaced record's chunks) lost:
+          // the head itself names what it replaced.
+          await deleteReplacedChunks(ctx, record);
+        }
         // Our chunks are unreferenced only when the stored head is another (newer) record. When it is this very
         // record (archived before: a Lambda retry, a replayed batch, or an attempt whose response was lost), the
         // stored head points at these same chunk items, so deleting them would lose the record.
@@ -120,6 +133,95 @@ export async function writeLatest(
     }
   });
   return result;
+}
+
+/** Optional attributes of a head item: a replace removes those the new record does not have. */
+const OPTIONAL_HEAD_ATTRIBUTES = [
+  'recordData',
+  'chunkCount',
+  'dataLength',
+  'dataSha256',
+  'tombstone',
+  'explicitHashKey',
+  'shardId',
+  'expireAfter',
+] as const;
+
+/**
+ * The UpdateItem that replaces a stored head with `item`, and records in it where the replaced record's chunks
+ * are (`replacedSequenceKey`, `replacedChunkCount`: operands read the item as it was before the update). So a
+ * replace whose answer (its `ALL_OLD`) is lost can still find the chunks it orphaned.
+ */
+export function replaceExpression(item: Item): {
+  expression: string;
+  names: Record<string, string>;
+  values: Record<string, AttributeValue>;
+} {
+  const names: Record<string, string> = {};
+  const values: Record<string, AttributeValue> = {};
+  const placeholder = new Map<string, string>();
+  const nameOf = (attribute: string): string => {
+    let p = placeholder.get(attribute);
+    if (!p) {
+      p = `#n${placeholder.size}`;
+      placeholder.set(attribute, p);
+      names[p] = attribute;
+    }
+    return p;
+  };
+  const sets: string[] = [];
+  for (const [attribute, value] of Object.entries(item)) {
+    if (attribute === 'partitionKey') continue;
+    const v = `:v${sets.length}`;
+    values[v] = value;
+    sets.push(`${nameOf(attribute)} = ${v}`);
+  }
+  values[':none'] = { S: '' };
+  values[':zero'] = { N: '0' };
+  sets.push(`${nameOf('replacedSequenceKey')} = if_not_exists(${nameOf('sequenceKey')}, :none)`);
+  sets.push(`${nameOf('replacedChunkCount')} = if_not_exists(${nameOf('chunkCount')}, :zero)`);
+  const removes = OPTIONAL_HEAD_ATTRIBUTES.filter((a) => item[a] === undefined).map(nameOf);
+  return {
+    expression: `SET ${sets.join(', ')}${removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''}`,
+    names,
+    values,
+  };
+}
+
+/**
+ * After a failed condition that may follow a lost answer: when the stored head is `record` itself, deletes the
+ * chunks of the record it replaced (named in the head). Deleting chunks already deleted does nothing.
+ */
+async function deleteReplacedChunks(ctx: WriteContext, record: NormalizedRecord): Promise<void> {
+  let stored: Item | undefined;
+  try {
+    const out = await retry(
+      () =>
+        ctx.dynamodb.send(
+          new GetItemCommand({
+            TableName: ctx.tableName,
+            Key: headKey('LATEST', record.partitionKey, record.sequenceKey),
+            ConsistentRead: true,
+            ProjectionExpression: 'sequenceKey, replacedSequenceKey, replacedChunkCount',
+          }),
+        ),
+      { ...ctx.backoff, isRetryable: isTransientError },
+    );
+    stored = out.Item;
+  } catch {
+    return; // best effort: the chunks stay, invisible to readers
+  }
+  const replaced = stored?.replacedSequenceKey?.S;
+  const count = Number(stored?.replacedChunkCount?.N ?? 0);
+  if (
+    stored?.sequenceKey?.S !== record.sequenceKey ||
+    !replaced ||
+    replaced === record.sequenceKey ||
+    !(count > 0)
+  ) {
+    return;
+  }
+  await deleteChunks(ctx, record.partitionKey, replaced, count);
 }
 
 /** Whether an item with TTL `ours` expires before one with TTL `theirs` (epoch seconds; undefined = never). */

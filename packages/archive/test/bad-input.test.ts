@@ -99,9 +99,9 @@ describe('invalid options', () => {
     );
     // ALL accepts tombstones (markers kept with the history), but has no retention for them
     expect(() => new ArchiveWriter({ ...base, mode: 'ALL', tombstones: true })).not.toThrow();
-    expect(
-      () => new ArchiveWriter({ ...base, mode: 'ALL', tombstones: { retentionSeconds: 60 } }),
-    ).toThrow(/tombstones.retentionSeconds/);
+    expect(() => new ArchiveWriter({ ...base, mode: 'ALL', tombstones: { retentionSeconds: 60 } })).toThrow(
+      /tombstones.retentionSeconds/,
+    );
     expect(() => new ArchiveWriter({ ...base, mode: 'LATEST', maxRecordBytes: 11 * 1_048_576 })).toThrow(
       InvalidArchiveOptionError,
     );

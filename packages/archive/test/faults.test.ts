@@ -93,9 +93,9 @@ describe('faults injected by the proxy', () => {
   it('LATEST: throttled and failing conditional writes are retried with nothing lost', async () => {
     const tableName = await freshTable(dynamodb, 'LATEST');
     const p = await throughProxy([
-      { operation: 'PutItem', fault: 'throttle', at: [1, 5] }, // guaranteed; the random rules add more
-      { operation: 'PutItem', fault: 'throttle', probability: 0.3 },
-      { operation: 'PutItem', fault: 'internal', probability: 0.1 },
+      { operation: 'UpdateItem', fault: 'throttle', at: [1, 5] }, // guaranteed; the random rules add more
+      { operation: 'UpdateItem', fault: 'throttle', probability: 0.3 },
+      { operation: 'UpdateItem', fault: 'internal', probability: 0.1 },
     ]);
     try {
       const writer = new ArchiveWriter({ dynamodb: p.dynamodb, tableName, mode: 'LATEST', retry: fast });

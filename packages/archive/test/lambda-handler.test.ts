@@ -37,7 +37,7 @@ describe('createArchiveHandler', () => {
     const proxy = await startFaultProxy({
       target: endpoints.dynamodb!,
       seed: 42,
-      rules: [{ operation: 'PutItem', fault: 'internal', probability: 0.5 }],
+      rules: [{ operation: 'UpdateItem', fault: 'internal', probability: 0.5 }],
     });
     const proxied = createLocalClients(
       { region: endpoints.region, dynamodb: proxy.endpoint },

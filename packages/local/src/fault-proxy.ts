@@ -180,6 +180,14 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       case 'drop':
         req.socket.destroy();
         return;
+      case 'lost': {
+        // carried out upstream, answer thrown away
+        const upstream = await forwarder.send(req, body);
+        counter.forwarded(op);
+        await readBody(upstream);
+        req.socket.destroy();
+        return;
+      }
       case 'throttle':
         send(
           res,

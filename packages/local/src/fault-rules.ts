@@ -1,9 +1,9 @@
 import { KinesisArchiveError } from '@kinesis-archive/core';
 
 /** The kinds of fault the proxy can inject. */
-export type FaultKind = 'throttle' | 'internal' | 'drop' | 'latency' | 'partial';
+export type FaultKind = 'throttle' | 'internal' | 'drop' | 'lost' | 'latency' | 'partial';
 
-const KINDS: readonly FaultKind[] = ['throttle', 'internal', 'drop', 'latency', 'partial'];
+const KINDS: readonly FaultKind[] = ['throttle', 'internal', 'drop', 'lost', 'latency', 'partial'];
 
 /** Default delay of a `latency` fault, in ms. */
 export const DEFAULT_LATENCY_MS = 250;
@@ -21,7 +21,9 @@ export interface FaultRule {
   /**
    * What to inject. `throttle`: a 400 AWS JSON error (`errorCode`, default `ProvisionedThroughputExceededException`).
    * `internal`: a 500 (`InternalFailure` for Kinesis, `InternalServerError` for DynamoDB). `drop`: the connection is
-   * closed without an answer. `latency`: the request is delayed by `latencyMs`, then forwarded. `partial`: for
+   * closed without an answer (the request never reached the service). `lost`: the request is forwarded and
+   * carried out, then the connection is closed without its answer (a lost response: the client cannot tell that
+   * its write happened). `latency`: the request is delayed by `latencyMs`, then forwarded. `partial`: for
    * Kinesis `PutRecords` and DynamoDB `BatchWriteItem` only, some entries are forwarded and the others answered as
    * failed (per-entry errors, or `UnprocessedItems`).
    */

@@ -68,6 +68,22 @@ describe('fault proxy: errors, drops and latency', () => {
     expect(proxy.counts().injected).toEqual({ throttle: 2 });
   });
 
+  it('lost: the request is carried out, and its answer never arrives', async () => {
+    const { proxy, kinesis } = await proxyTo(endpoints.kinesis, [
+      { operation: 'CreateStream', fault: 'lost', at: [1] },
+    ]);
+    const stream = uniqueName('lost');
+    const error = await rejectionOf(
+      kinesis.send(new CreateStreamCommand({ StreamName: stream, ShardCount: 1 })),
+    );
+    expect(error.name).not.toBe('ResourceInUseException');
+    // the stream was created all the same
+    const listed = await kinesis.send(new ListStreamsCommand({}));
+    expect(listed.StreamNames).toContain(stream);
+    expect(proxy.counts().injected).toEqual({ lost: 1 });
+    expect(proxy.counts().forwarded).toBe(2);
+  });
+
   it('answers 500 InternalFailure (Kinesis) and InternalServerError (DynamoDB)', async () => {
     const k = await proxyTo(endpoints.kinesis, [{ fault: 'internal', probability: 1 }]);
     const kinesisError = await rejectionOf(k.kinesis.send(new ListStreamsCommand({})));
