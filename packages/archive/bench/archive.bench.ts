@@ -179,7 +179,7 @@ async function main(): Promise<void> {
       failed += r.failed.length;
     }
     const latestSeconds = (performance.now() - t0) / 1000;
-    const latestWrites = total(latest.counts, ['PutItem', 'BatchWriteItem']);
+    const latestWrites = total(latest.counts, ['PutItem', 'UpdateItem', 'BatchWriteItem']);
 
     // Same final content as the baseline.
     const reader = new ArchiveReader({
