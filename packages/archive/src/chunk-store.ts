@@ -1,7 +1,6 @@
 import {
   type AttributeValue,
   BatchWriteItemCommand,
-  GetItemCommand,
   UpdateItemCommand,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
@@ -9,7 +8,8 @@ import { Backoff, type KinesisArchiveError, retry } from '@kinesis-archive/core'
 import { batchPut } from './batch-write.js';
 import { CHUNK_BYTES, chunkKey, digest, MAX_INLINE_BYTES, splitChunks } from './chunking.js';
 import type { WriteContext } from './context.js';
-import { type ChunkInfo, encodeChunk, headKey } from './item-codec.js';
+import { readStoredHead } from './head-read.js';
+import { type ChunkInfo, encodeChunk } from './item-codec.js';
 import type { NormalizedRecord } from './normalize.js';
 
 /** What chunks belong to: a head item's key and the data they split. */
@@ -121,24 +121,9 @@ export async function cleanUpAfterFailedHead(
   record: ChunkOwner,
   count: number,
 ): Promise<void> {
-  let stored: Record<string, AttributeValue> | undefined;
-  try {
-    const out = await retry(
-      () =>
-        ctx.dynamodb.send(
-          new GetItemCommand({
-            TableName: ctx.tableName,
-            Key: headKey(ctx.mode, record.partitionKey, record.sequenceKey),
-            ConsistentRead: true,
-            ProjectionExpression: 'sequenceKey',
-          }),
-        ),
-      ctx.backoff,
-    );
-    stored = out.Item;
-  } catch {
-    return;
-  }
-  if (stored && stored.sequenceKey?.S === record.sequenceKey) return;
+  const stored = await readStoredHead(ctx, record, ['sequenceKey']);
+  // could not tell: keep them (a retry of the record rewrites the same chunk items)
+  if (stored === undefined) return;
+  if (stored.item?.sequenceKey?.S === record.sequenceKey) return;
   await deleteChunks(ctx, record.partitionKey, record.sequenceKey, count);
 }

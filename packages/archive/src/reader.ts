@@ -1,4 +1,5 @@
 import {
+  type AttributeValue,
   type DynamoDBClient,
   GetItemCommand,
   QueryCommand,
@@ -97,6 +98,13 @@ export interface AsOfOptions extends CorruptItemOptions {
   /** Most items DynamoDB evaluates per request (its `Limit`). */
   pageSize?: number;
 }
+
+/** One page request: from `key` (undefined: the start), at most `pageLimit` items, filtered at `nowSeconds`. */
+type PageFn = (
+  key: Item | undefined,
+  pageLimit: number | undefined,
+  nowSeconds: number,
+) => Promise<{ Items?: Item[]; LastEvaluatedKey?: Item }>;
 
 /** A position to resume a scan from: a record the scan (same segment) returned before. */
 export interface ScanCursor {
@@ -230,22 +238,46 @@ export class ArchiveReader {
         encodeSequenceKey(options.startAfter.sequenceNumber, options.startAfter.subSequenceNumber ?? 0),
       );
     }
-    yield* this.collect(
-      (key, pageLimit, now) =>
-        this.call((d) =>
-          d.send(
-            new QueryCommand({
-              ...input,
-              ExpressionAttributeValues: { ...filter.values(now), ...keyValues },
-              ExclusiveStartKey: key,
-              ...(pageLimit === undefined ? {} : { Limit: pageLimit }),
-            }),
-          ),
+    yield* this.collect(this.queryPage(input, filter, keyValues), input, filter, {
+      limit,
+      pageSize,
+      corrupt: options,
+      defaultPolicy: 'throw',
+    });
+  }
+
+  /** One page request of a Query: from `key`, at most `pageLimit` items, filtered at `now`. */
+  private queryPage(
+    input: QueryCommandInput,
+    filter: Filter,
+    keyValues: Record<string, AttributeValue>,
+  ): PageFn {
+    return (key, pageLimit, now) =>
+      this.call((d) =>
+        d.send(
+          new QueryCommand({
+            ...input,
+            ExpressionAttributeValues: { ...filter.values(now), ...keyValues },
+            ExclusiveStartKey: key,
+            ...(pageLimit === undefined ? {} : { Limit: pageLimit }),
+          }),
         ),
-      input,
-      filter,
-      { limit, pageSize, corrupt: options, defaultPolicy: 'throw' },
-    );
+      );
+  }
+
+  /** One page request of a Scan: from `key`, at most `pageLimit` items, filtered at `now`. */
+  private scanPage(input: ScanCommandInput, filter: Filter): PageFn {
+    return (key, pageLimit, now) =>
+      this.call((d) =>
+        d.send(
+          new ScanCommand({
+            ...input,
+            ExpressionAttributeValues: filter.values(now),
+            ExclusiveStartKey: key,
+            ...(pageLimit === undefined ? {} : { Limit: pageLimit }),
+          }),
+        ),
+      );
   }
 
   /** A Scan's input: the table, the filter, the segment (checked). */
@@ -298,22 +330,12 @@ export class ArchiveReader {
         encodeSequenceKey(sequenceNumber, subSequenceNumber ?? 0),
       );
     }
-    yield* this.collect(
-      (key, pageLimit, now) =>
-        this.call((d) =>
-          d.send(
-            new ScanCommand({
-              ...input,
-              ExpressionAttributeValues: filter.values(now),
-              ExclusiveStartKey: key,
-              ...(pageLimit === undefined ? {} : { Limit: pageLimit }),
-            }),
-          ),
-        ),
-      input,
-      filter,
-      { limit, pageSize, corrupt: options, defaultPolicy: 'report' },
-    );
+    yield* this.collect(this.scanPage(input, filter), input, filter, {
+      limit,
+      pageSize,
+      corrupt: options,
+      defaultPolicy: 'report',
+    });
   }
 
   /**
@@ -348,11 +370,7 @@ export class ArchiveReader {
   }
 
   private async *collect(
-    page: (
-      key: Item | undefined,
-      pageLimit: number | undefined,
-      nowSeconds: number,
-    ) => Promise<{ Items?: Item[]; LastEvaluatedKey?: Item }>,
+    page: PageFn,
     input: { ExclusiveStartKey?: Item | undefined },
     filter: Filter,
     how: {
@@ -375,11 +393,7 @@ export class ArchiveReader {
 
   /** The items a Query or Scan returns that pass the filter, each with the time of its page's request. */
   private async *items(
-    page: (
-      key: Item | undefined,
-      pageLimit: number | undefined,
-      nowSeconds: number,
-    ) => Promise<{ Items?: Item[]; LastEvaluatedKey?: Item }>,
+    page: PageFn,
     input: { ExclusiveStartKey?: Item | undefined },
     filter: Filter,
     wanted: () => number,
@@ -461,42 +475,12 @@ export class ArchiveReader {
         FilterExpression: filter.expression,
         ConsistentRead: this.options.consistentRead ?? false,
       };
-      source = this.items(
-        (key, pageLimit, now) =>
-          this.call((d) =>
-            d.send(
-              new QueryCommand({
-                ...input,
-                ExpressionAttributeValues: { ...filter.values(now), ...keyValues },
-                ExclusiveStartKey: key,
-                ...(pageLimit === undefined ? {} : { Limit: pageLimit }),
-              }),
-            ),
-          ),
-        input,
-        filter,
-        () => pageSize,
-      );
+      source = this.items(this.queryPage(input, filter, keyValues), input, filter, () => pageSize);
     } else {
       const input = this.scanInput(filter, options);
       // after the whole history of a key: a sort key above every sequence key
       if (options.afterKey !== undefined) input.ExclusiveStartKey = afterWholeKey(options.afterKey);
-      source = this.items(
-        (key, pageLimit, now) =>
-          this.call((d) =>
-            d.send(
-              new ScanCommand({
-                ...input,
-                ExpressionAttributeValues: filter.values(now),
-                ExclusiveStartKey: key,
-                ...(pageLimit === undefined ? {} : { Limit: pageLimit }),
-              }),
-            ),
-          ),
-        input,
-        filter,
-        () => pageSize,
-      );
+      source = this.items(this.scanPage(input, filter), input, filter, () => pageSize);
     }
     const times = new WeakMap<Item, number>();
     async function* itemsOf(): AsyncGenerator<Item> {

@@ -1,8 +1,9 @@
-import { type AttributeValue, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { isTransientError, retry } from '@kinesis-archive/core';
 import { cleanUpAfterFailedHead, deleteChunks, planChunks, putChunks } from './chunk-store.js';
 import type { ModeResult, WriteContext } from './context.js';
-import { chunkInfoOf, encodeHead, headKey, type Item } from './item-codec.js';
+import { readStoredHead } from './head-read.js';
+import { chunkInfoOf, encodeHead, type Item } from './item-codec.js';
 import type { NormalizedRecord } from './normalize.js';
 import { forEachLimit } from './pool.js';
 import { isTombstoneRecord } from './tombstones.js';
@@ -193,24 +194,10 @@ export function replaceExpression(item: Item): {
  * chunks of the record it replaced (named in the head). Deleting chunks already deleted does nothing.
  */
 async function deleteReplacedChunks(ctx: WriteContext, record: NormalizedRecord): Promise<void> {
-  let stored: Item | undefined;
-  try {
-    const out = await retry(
-      () =>
-        ctx.dynamodb.send(
-          new GetItemCommand({
-            TableName: ctx.tableName,
-            Key: headKey('LATEST', record.partitionKey, record.sequenceKey),
-            ConsistentRead: true,
-            ProjectionExpression: 'sequenceKey, replacedSequenceKey, replacedChunkCount',
-          }),
-        ),
-      { ...ctx.backoff, isRetryable: isTransientError },
-    );
-    stored = out.Item;
-  } catch {
-    return; // best effort: the chunks stay, invisible to readers
-  }
+  // unreadable: best effort, the chunks stay, invisible to readers
+  const stored = (
+    await readStoredHead(ctx, record, ['sequenceKey', 'replacedSequenceKey', 'replacedChunkCount'])
+  )?.item;
   const replaced = stored?.replacedSequenceKey?.S;
   const count = Number(stored?.replacedChunkCount?.N ?? 0);
   if (
@@ -242,23 +229,7 @@ async function storedHead(
 ): Promise<{ sequenceKey: string; expireAfter: number | undefined } | undefined> {
   let stored = (error as { Item?: Record<string, AttributeValue> }).Item;
   if (stored?.sequenceKey?.S === undefined) {
-    try {
-      const out = await retry(
-        () =>
-          ctx.dynamodb.send(
-            new GetItemCommand({
-              TableName: ctx.tableName,
-              Key: headKey('LATEST', record.partitionKey, record.sequenceKey),
-              ConsistentRead: true,
-              ProjectionExpression: 'sequenceKey, expireAfter',
-            }),
-          ),
-        { ...ctx.backoff, isRetryable: isTransientError },
-      );
-      stored = out.Item;
-    } catch {
-      return undefined;
-    }
+    stored = (await readStoredHead(ctx, record, ['sequenceKey', 'expireAfter']))?.item;
   }
   const sequenceKey = stored?.sequenceKey?.S;
   if (sequenceKey === undefined) return undefined;
