@@ -1,30 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { type AttributeValue, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { createLocalClients, type FaultRule, startFaultProxy } from '@kinesis-archive/local';
 import { localAws } from '@kinesis-archive/local/vitest';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ORPHAN_CHUNK_TTL_SECONDS } from '../src/chunk-store.js';
 import { type ArchiveMode, ArchiveReader, ArchiveWriter } from '../src/index.js';
-import { freshTable, rec, seq } from './helpers.js';
+import { freshTable, rec, seq, throughProxy } from './helpers.js';
 
 const { clients, endpoints } = localAws();
 const dynamodb = clients.dynamodb;
 afterAll(() => clients.destroy());
-
-async function throughProxy(rules: FaultRule[]) {
-  const proxy = await startFaultProxy({ target: endpoints.dynamodb!, seed: 1, rules });
-  const proxied = createLocalClients(
-    { region: endpoints.region, dynamodb: proxy.endpoint },
-    { maxAttempts: 1 },
-  );
-  return {
-    dynamodb: proxied.dynamodb,
-    async close() {
-      proxied.destroy();
-      await proxy.stop();
-    },
-  };
-}
 
 /** Every chunk item of the table (read directly, all pages). */
 async function chunkItems(tableName: string): Promise<Record<string, AttributeValue>[]> {
@@ -55,7 +39,7 @@ describe.each([
   it('are deleted: nothing refers to them', async () => {
     const tableName = await freshTable(dynamodb, mode);
     // ALL: the 1st BatchWriteItem writes the chunks, the 2nd the head. LATEST: chunks by BatchWriteItem, head by UpdateItem.
-    const p = await throughProxy([
+    const p = await throughProxy(endpoints, [
       { operation: headOperation, fault: 'internal', at: headOperation === 'UpdateItem' ? [1] : [2] },
     ]);
     try {
@@ -72,7 +56,7 @@ describe.each([
     const tableName = await freshTable(dynamodb, mode);
     const data = randomBytes(800_000);
     await new ArchiveWriter({ dynamodb, tableName, mode }).write([rec('big', seq(1), data)]);
-    const p = await throughProxy([
+    const p = await throughProxy(endpoints, [
       { operation: headOperation, fault: 'internal', at: headOperation === 'UpdateItem' ? [1] : [2] },
     ]);
     try {
@@ -95,7 +79,7 @@ describe('a LATEST replace whose answer is lost', () => {
     expect(await chunkItems(tableName)).toHaveLength(3);
     // the replace is carried out and its answer (with ALL_OLD, the replaced record's chunks) never arrives; the
     // retry then fails the condition, since the stored head is already this record
-    const p = await throughProxy([{ operation: 'UpdateItem', fault: 'lost', at: [1] }]);
+    const p = await throughProxy(endpoints, [{ operation: 'UpdateItem', fault: 'lost', at: [1] }]);
     try {
       const writer = new ArchiveWriter({
         dynamodb: p.dynamodb,
@@ -120,7 +104,7 @@ describe('a LATEST replace whose answer is lost', () => {
 describe('orphaned chunks that cannot be deleted', () => {
   it('get a TTL of their own (the head had none), so they do not stay for ever', async () => {
     const tableName = await freshTable(dynamodb, 'ALL');
-    const p = await throughProxy([
+    const p = await throughProxy(endpoints, [
       // the 1st BatchWriteItem writes the chunks; the head's 3 attempts fail
       { operation: 'BatchWriteItem', fault: 'internal', at: [2, 3, 4] },
       // then every delete attempt leaves every item unprocessed

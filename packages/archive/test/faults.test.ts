@@ -1,29 +1,11 @@
-import { createLocalClients, startFaultProxy } from '@kinesis-archive/local';
 import { localAws } from '@kinesis-archive/local/vitest';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type ArchiveMode, ArchiveReader, ArchiveWriter } from '../src/index.js';
-import { collect, freshTable, rec, seq } from './helpers.js';
+import { collect, freshTable, rec, seq, throughProxy } from './helpers.js';
 
 const { clients, endpoints } = localAws();
 const dynamodb = clients.dynamodb;
 afterAll(() => clients.destroy());
-
-async function throughProxy(rules: Parameters<typeof startFaultProxy>[0]['rules'], seed = 7) {
-  const proxy = await startFaultProxy({ target: endpoints.dynamodb!, seed, rules });
-  // maxAttempts 1: the SDK does not retry on its own, so the writer's retries are what is tested.
-  const proxied = createLocalClients(
-    { region: endpoints.region, dynamodb: proxy.endpoint },
-    { maxAttempts: 1 },
-  );
-  return {
-    proxy,
-    dynamodb: proxied.dynamodb,
-    async close() {
-      proxied.destroy();
-      await proxy.stop();
-    },
-  };
-}
 
 const fast = { baseDelayMs: 5, maxDelayMs: 100, maxAttempts: 30, budgetMs: 30_000 };
 
@@ -32,7 +14,7 @@ describe('faults injected by the proxy', () => {
     const tableName = await freshTable(dynamodb, 'ALL');
     // 600 records make at least 24 BatchWriteItem calls: the scheduled rules (first) guarantee UnprocessedItems at
     // the 1st and a throttle at the 2nd, whatever the timing; the random ones add more.
-    const p = await throughProxy([
+    const p = await throughProxy(endpoints, [
       { operation: 'BatchWriteItem', fault: 'partial', at: [1], entryFailureRate: 0.4 },
       { operation: 'BatchWriteItem', fault: 'throttle', at: [2] },
       { operation: 'BatchWriteItem', fault: 'partial', probability: 0.5, entryFailureRate: 0.4 },
@@ -59,7 +41,7 @@ describe('faults injected by the proxy', () => {
 
   it('ALL: UnprocessedItems keyed by another name of the table (its ARN) are still retried', async () => {
     const tableName = await freshTable(dynamodb, 'ALL');
-    const p = await throughProxy([
+    const p = await throughProxy(endpoints, [
       { operation: 'BatchWriteItem', fault: 'partial', probability: 1, entryFailureRate: 0.4, maxCount: 3 },
     ]);
     // The response names the table by its ARN although the request named it by its name.
@@ -92,7 +74,7 @@ describe('faults injected by the proxy', () => {
 
   it('LATEST: throttled and failing conditional writes are retried with nothing lost', async () => {
     const tableName = await freshTable(dynamodb, 'LATEST');
-    const p = await throughProxy([
+    const p = await throughProxy(endpoints, [
       { operation: 'UpdateItem', fault: 'throttle', at: [1, 5] }, // guaranteed; the random rules add more
       { operation: 'UpdateItem', fault: 'throttle', probability: 0.3 },
       { operation: 'UpdateItem', fault: 'internal', probability: 0.1 },
@@ -118,7 +100,7 @@ describe('faults injected by the proxy', () => {
     '%s: what still fails after the retries is returned in failed',
     async (mode) => {
       const tableName = await freshTable(dynamodb, mode);
-      const p = await throughProxy([{ fault: 'throttle', probability: 1 }]);
+      const p = await throughProxy(endpoints, [{ fault: 'throttle', probability: 1 }]);
       try {
         const writer = new ArchiveWriter({
           dynamodb: p.dynamodb,
@@ -140,7 +122,7 @@ describe('faults injected by the proxy', () => {
 
   it('ALL: items left unprocessed after the retries are returned in failed', async () => {
     const tableName = await freshTable(dynamodb, 'ALL');
-    const p = await throughProxy([
+    const p = await throughProxy(endpoints, [
       { operation: 'BatchWriteItem', fault: 'partial', probability: 1, entryFailureRate: 1 },
     ]);
     try {

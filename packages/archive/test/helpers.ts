@@ -1,7 +1,13 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { RecordInput } from '@kinesis-archive/agg';
 import type { KinesisEventRecord } from '@kinesis-archive/core';
-import { uniqueName } from '@kinesis-archive/local';
+import {
+  createLocalClients,
+  type FaultRule,
+  type LocalAwsEndpoints,
+  startFaultProxy,
+  uniqueName,
+} from '@kinesis-archive/local';
 import { type ArchiveMode, createArchiveTable } from '../src/index.js';
 
 /** A fresh archive table for one test. */
@@ -71,4 +77,24 @@ export async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
 /** Text of a record's data. */
 export function text(data: Uint8Array): string {
   return new TextDecoder().decode(data);
+}
+
+/**
+ * A fault proxy in front of DynamoDB Local and a client through it. The client's SDK does not retry on its own
+ * (`maxAttempts: 1`), so every injected fault reaches the code under test, whose own retries are what is tested.
+ */
+export async function throughProxy(endpoints: LocalAwsEndpoints, rules: FaultRule[], seed = 7) {
+  const proxy = await startFaultProxy({ target: endpoints.dynamodb!, seed, rules });
+  const proxied = createLocalClients(
+    { region: endpoints.region, dynamodb: proxy.endpoint },
+    { maxAttempts: 1 },
+  );
+  return {
+    proxy,
+    dynamodb: proxied.dynamodb,
+    async close() {
+      proxied.destroy();
+      await proxy.stop();
+    },
+  };
 }
