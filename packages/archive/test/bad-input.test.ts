@@ -161,7 +161,13 @@ function foreignAggregate(users: Array<{ partitionKey: string; data: string }>):
 describe('a user record whose partition key Kinesis would not accept (over 256 characters)', () => {
   it('ALL: is quarantined alone as INVALID_RECORD; the records written with it are archived and the shard moves on', async () => {
     const tableName = await freshTable(dynamodb, 'ALL');
-    const handler = createArchiveHandler({ dynamodb, mode: 'ALL', tableName, logger: { warn: () => {} } });
+    const handler = createArchiveHandler({
+      metrics: false,
+      dynamodb,
+      mode: 'ALL',
+      tableName,
+      logger: { warn: () => {} },
+    });
     const arn = 'arn:aws:kinesis:us-east-1:123456789012:stream/foreign';
     const records = Array.from({ length: 25 }, (_, i) => lambdaRecord(`k-${i}`, seq(i), `d-${i}`, arn));
     const agg = foreignAggregate([

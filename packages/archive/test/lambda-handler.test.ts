@@ -23,7 +23,7 @@ const ARN = 'arn:aws:kinesis:us-east-1:123456789012:stream/orders';
 describe('createArchiveHandler', () => {
   it('archives an aggregated event and reports no failures', async () => {
     const tableName = await freshTable(dynamodb, 'ALL');
-    const handler = createArchiveHandler({ dynamodb, mode: 'ALL', tableName });
+    const handler = createArchiveHandler({ metrics: false, dynamodb, mode: 'ALL', tableName });
     const response = await handler(event as KinesisStreamEvent);
     expect(response).toEqual({ batchItemFailures: [] });
     const reader = new ArchiveReader({ dynamodb, tableName, mode: 'ALL' });
@@ -45,6 +45,7 @@ describe('createArchiveHandler', () => {
     );
     try {
       const handler = createArchiveHandler({
+        metrics: false,
         dynamodb: proxied.dynamodb,
         mode: 'LATEST',
         tableName,
@@ -78,7 +79,13 @@ describe('createArchiveHandler', () => {
   it("reports a KPL sub-record's failure with its aggregate's sequence number", async () => {
     const tableName = await freshTable(dynamodb, 'ALL');
     // quarantine off: the reserved key is then a failure to report like any other
-    const handler = createArchiveHandler({ dynamodb, mode: 'ALL', tableName, quarantine: false });
+    const handler = createArchiveHandler({
+      metrics: false,
+      dynamodb,
+      mode: 'ALL',
+      tableName,
+      quarantine: false,
+    });
     const [agg] = aggregate(
       [
         { partitionKey: 'fine', data: 'a' },
@@ -98,7 +105,7 @@ describe('createArchiveHandler', () => {
     const streamA = uniqueName('stream-a');
     const streamB = uniqueName('stream-b'); // no table: its records fail
     await createArchiveTable(dynamodb, { tableName: archiveTableName(streamA, 'ALL'), mode: 'ALL' });
-    const handler = createArchiveHandler({ dynamodb, mode: 'ALL' });
+    const handler = createArchiveHandler({ metrics: false, dynamodb, mode: 'ALL' });
     const arn = (s: string) => `arn:aws:kinesis:us-east-1:123456789012:stream/${s}`;
     const records = [
       lambdaRecord('k', seq(1), 'a1', arn(streamA)),
@@ -116,7 +123,13 @@ describe('createArchiveHandler', () => {
 
   it('with quarantine off, reports malformed records by the sequence number in their eventID, or throws when there is none', async () => {
     const tableName = await freshTable(dynamodb, 'ALL');
-    const handler = createArchiveHandler({ dynamodb, mode: 'ALL', tableName, quarantine: false });
+    const handler = createArchiveHandler({
+      metrics: false,
+      dynamodb,
+      mode: 'ALL',
+      tableName,
+      quarantine: false,
+    });
     const broken = lambdaRecord('k', seq(2), 'x', ARN);
     broken.kinesis.data = '%%%';
     expect(
@@ -131,7 +144,7 @@ describe('createArchiveHandler', () => {
   });
 
   it('fails the batch of a stream without a mode (no tag, no option)', async () => {
-    const handler = createArchiveHandler({ dynamodb, tableName: 'whatever-table' });
+    const handler = createArchiveHandler({ metrics: false, dynamodb, tableName: 'whatever-table' });
     const response = await handler({ Records: [lambdaRecord('k', seq(9), 'x', ARN)] });
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: seq(9) }] });
   });
@@ -145,7 +158,7 @@ describe('createArchiveHandler', () => {
     expect(streamNameOfArn(arn)).toBe(stream);
     const tableName = archiveTableName(stream, 'LATEST');
     await createArchiveTable(dynamodb, { tableName, mode: 'LATEST' });
-    const handler = createArchiveHandler({ dynamodb, kinesis, mode: 'ALL' }); // the tag wins over the option
+    const handler = createArchiveHandler({ metrics: false, dynamodb, kinesis, mode: 'ALL' }); // the tag wins over the option
     const response = await handler({
       Records: [lambdaRecord('k', seq(1), 'x', arn), lambdaRecord('k', seq(2), 'y', arn)],
     });

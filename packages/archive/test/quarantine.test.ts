@@ -37,7 +37,7 @@ describe.each(['ALL', 'LATEST'] as const)(
     it('a 2 MiB record mid-batch is quarantined byte-exact; the batch completes and is not retried from it', async () => {
       const tableName = await freshTable(dynamodb, mode);
       const log = logger();
-      const handler = createArchiveHandler({ dynamodb, mode, tableName, logger: log });
+      const handler = createArchiveHandler({ metrics: false, dynamodb, mode, tableName, logger: log });
       const poison = randomBytes(2 * MiB);
       const records = [
         lambdaRecord('a', seq(1), 'one', ARN),
@@ -85,6 +85,7 @@ describe('transient and permanent failures in one event', () => {
     const tableName = await freshTable(dynamodb, 'ALL');
     const OTHER = 'arn:aws:kinesis:us-east-1:123456789012:stream/other';
     const handler = createArchiveHandler({
+      metrics: false,
       dynamodb,
       mode: 'ALL',
       // the other stream's table does not exist: a failure that a retry (after the table is created) fixes
@@ -115,7 +116,13 @@ describe('transient and permanent failures in one event', () => {
 
   it('a record without any sequence number is quarantined, not thrown', async () => {
     const tableName = await freshTable(dynamodb, 'ALL');
-    const handler = createArchiveHandler({ dynamodb, mode: 'ALL', tableName, logger: logger() });
+    const handler = createArchiveHandler({
+      metrics: false,
+      dynamodb,
+      mode: 'ALL',
+      tableName,
+      logger: logger(),
+    });
     const anonymous = { eventSourceARN: ARN, eventID: 'nothing' } as unknown as KinesisEventRecord;
     expect(await handler({ Records: [lambdaRecord('k', seq(1), 'x', ARN), anonymous] })).toEqual({
       batchItemFailures: [],
@@ -225,6 +232,7 @@ describe('a quarantine table of its own', () => {
     const log = logger();
     // no mode option and no Kinesis client for tags: the stream has no archive mode
     const handler = createArchiveHandler({
+      metrics: false,
       dynamodb,
       tableName: 'never-written',
       quarantine: { tableName: quarantineTable, ttlSeconds: 86_400 },
@@ -251,7 +259,12 @@ describe('a quarantine table of its own', () => {
   });
 
   it('without one, a stream without a valid configuration is reported for retry (no table to keep it in)', async () => {
-    const handler = createArchiveHandler({ dynamodb, tableName: 'whatever-table', logger: logger() });
+    const handler = createArchiveHandler({
+      metrics: false,
+      dynamodb,
+      tableName: 'whatever-table',
+      logger: logger(),
+    });
     expect(await handler({ Records: [lambdaRecord('k', seq(9), 'x', ARN)] })).toEqual({
       batchItemFailures: [{ itemIdentifier: seq(9) }],
     });
