@@ -192,15 +192,12 @@ export class ArchiveWriter {
     const ids = options.ids ? new Set(options.ids) : undefined;
     const limit = options.limit ?? Number.POSITIVE_INFINITY;
     if (!(limit >= 1)) throw new InvalidArchiveOptionError('limit', options.limit, 'a number >= 1');
-    const pending: QuarantinedRecord[] = [];
+    // one record at a time, as the quarantine is read (deleting behind the read does not disturb its paging)
+    let seen = 0;
     for await (const record of readQuarantine({ ...q, consistentRead: true }, Number.POSITIVE_INFINITY)) {
       if (ids && !ids.has(record.id)) continue;
-      pending.push(record);
-      if (pending.length >= limit) break;
-    }
-    for (const record of pending) {
-      const input = inputOfQuarantined(record);
-      const result = await this.write([input]);
+      if (seen++ >= limit) break;
+      const result = await this.write([inputOfQuarantined(record)]);
       if (result.failed.length > 0) {
         out.failed.push(...result.failed);
         continue;
