@@ -200,6 +200,8 @@ export interface CompactOptions {
   tombstones?: boolean;
   /** How long one unit runs before its cursor is saved. Default 5 s. */
   stepMs?: number;
+  /** Records per target `write` (see {@link CompactSegmentOptions.batchSize}). Default 500. */
+  batchSize?: number;
   /**
    * Where progress is kept, so that an interrupted compaction resumes where it stopped: `load` once at the start,
    * `save` after each unit (one at a time, in order).
@@ -262,6 +264,7 @@ export async function compact(options: CompactOptions): Promise<CompactStats> {
         budgetMs: options.stepMs ?? 5_000,
         asOf: options.asOf,
         tombstones: options.tombstones,
+        batchSize: options.batchSize,
       });
       addStats(stats, step.stats);
       at = step.done ? 'done' : (step.cursor ?? null);

@@ -92,35 +92,39 @@ describe('compact: an ALL archive into a LATEST one', () => {
           KA_SOURCE: source,
           KA_TARGET: target,
           KA_CHECKPOINT: file,
+          KA_HANG_AFTER_SAVES: '3',
         },
-        stdio: ['ignore', 'ignore', 'pipe'],
+        stdio: ['ignore', 'pipe', 'pipe'],
       });
     const read = (): CompactCheckpoint | undefined =>
       existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as CompactCheckpoint) : undefined;
-    const progress = (c: CompactCheckpoint | undefined) => JSON.stringify(c ?? null);
     try {
+      let before = JSON.stringify(read() ?? null);
       for (let kill = 0; kill < 3; kill++) {
-        const before = progress(read());
         const proc = run();
         let stderr = '';
         proc.stderr?.on('data', (d) => {
           stderr += String(d);
         });
         const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
-        let ended = false;
-        void exited.then(() => {
-          ended = true;
+        // it says `saved` after its 3rd save, then cannot finish: kill it there, units still writing
+        const saved = new Promise<boolean>((resolve) => {
+          let out = '';
+          proc.stdout?.on('data', (d) => {
+            out += String(d);
+            if (out.includes('saved')) resolve(true);
+          });
+          void exited.then(() => resolve(false));
         });
-        // kill it once it saved progress beyond where it started (it must not finish on its own first)
-        const deadline = Date.now() + 120_000;
-        while (!ended && progress(read()) === before && Date.now() < deadline) {
-          await new Promise((r) => setTimeout(r, 20));
-        }
-        const killed = !ended && proc.kill('SIGKILL');
+        const ready = await saved;
+        const killed = ready && proc.kill('SIGKILL');
         const code = await exited;
-        expect({ killed, code, stderr }).toMatchObject({ killed: true, code: null });
-        const saved = read();
-        expect(saved?.segments.some((s) => s !== 'done')).toBe(true);
+        expect({ ready, killed, code, stderr }).toMatchObject({ ready: true, killed: true, code: null });
+        const checkpoint = read();
+        // it made progress, and the job is not done
+        expect(JSON.stringify(checkpoint ?? null)).not.toBe(before);
+        expect(checkpoint?.segments.some((s) => s !== 'done')).toBe(true);
+        before = JSON.stringify(checkpoint ?? null);
       }
       // then one run to the end, in this process, from the same checkpoint
       const stats = await compact({
