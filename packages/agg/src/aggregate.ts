@@ -437,17 +437,8 @@ export class Aggregator {
 
     // -1: not in the table yet
     let pkIdx = group.findKey(pk, keyHash);
-    const pkBytes = pkIdx < 0 ? utf8Length(pk) : group.pkBytes[pkIdx]!;
-    // a non-ASCII key new to this aggregate: UTF-8 would turn a lone surrogate into U+FFFD (another key)
-    if (pkIdx < 0 && pkBytes !== pk.length && LONE_SURROGATE.test(pk)) {
-      throw new InvalidPartitionKeyError(
-        { index, partitionKey: pk },
-        'contains a lone surrogate (not valid UTF-16)',
-      );
-    }
-    if (dataLen + pkBytes > this.maxBytes) {
-      throw new RecordTooLargeError({ index, partitionKey: pk }, dataLen + pkBytes, this.maxBytes);
-    }
+    const pkBytes = pkIdx < 0 ? this.checkNewKey(index, pk, dataLen) : group.pkBytes[pkIdx]!;
+    if (pkIdx >= 0) this.checkSize(index, pk, pkBytes, dataLen);
     if (this.retired.length > 0) this.emitRetired(out);
     // -2: no explicit hash key; -1: not in the table yet
     let ehkIdx = ehk === undefined ? -2 : group.ehkCount > 0 ? (group.ehkIndex.get(ehk) ?? -1) : -1;
@@ -475,6 +466,29 @@ export class Aggregator {
     this.pending++;
   }
 
+  /**
+   * The checks of a key not yet in its aggregate's table, and of the record's size; returns the key's UTF-8
+   * length. A non-ASCII key: UTF-8 would turn a lone surrogate into U+FFFD (another key).
+   */
+  private checkNewKey(index: number, pk: string, dataLen: number): number {
+    const pkBytes = utf8Length(pk);
+    if (pkBytes !== pk.length && LONE_SURROGATE.test(pk)) {
+      throw new InvalidPartitionKeyError(
+        { index, partitionKey: pk },
+        'contains a lone surrogate (not valid UTF-16)',
+      );
+    }
+    this.checkSize(index, pk, pkBytes, dataLen);
+    return pkBytes;
+  }
+
+  /** A record that cannot fit in one Kinesis record even alone. */
+  private checkSize(index: number, pk: string, pkBytes: number, dataLen: number): void {
+    if (dataLen + pkBytes > this.maxBytes) {
+      throw new RecordTooLargeError({ index, partitionKey: pk }, dataLen + pkBytes, this.maxBytes);
+    }
+  }
+
   private newGroup(shard: number): Group {
     const group = new Group(this.shardMap!.shards[shard]!.shardId, true);
     this.byShard[shard] = group;
@@ -492,16 +506,7 @@ export class Aggregator {
     data: Uint8Array,
     out: AggregatedRecord[],
   ): void {
-    const pkBytes = utf8Length(pk);
-    if (pkBytes !== pk.length && LONE_SURROGATE.test(pk)) {
-      throw new InvalidPartitionKeyError(
-        { index, partitionKey: pk },
-        'contains a lone surrogate (not valid UTF-16)',
-      );
-    }
-    if (data.length + pkBytes > this.maxBytes) {
-      throw new RecordTooLargeError({ index, partitionKey: pk }, data.length + pkBytes, this.maxBytes);
-    }
+    this.checkNewKey(index, pk, data.length);
     if (this.retired.length > 0) this.emitRetired(out);
     out.push({ partitionKey: pk, explicitHashKey: ehk, data, recordCount: 1, staleShardMap: true });
   }

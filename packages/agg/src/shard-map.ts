@@ -1,6 +1,6 @@
 import { InvalidOptionError } from './errors.js';
 import { hashKeyOf, toHashKey } from './hash.js';
-import { hashKeyWords } from './key-hash.js';
+import { hashKeyWords, keyHashWords } from './key-hash.js';
 
 /** A shard as `ListShards` / `DescribeStream` describe it (the fields the shard map reads). */
 export interface ShardDescription {
@@ -54,7 +54,6 @@ interface ListShardsPage {
  */
 export class ShardMap {
   private ranges: ShardRange[] = [];
-  private starts: bigint[] = [];
   /** Per shard (in `ranges` order): its starting then its ending hash key, as four big-endian words each. */
   private bounds = new Uint32Array(0);
   private readonly source: { client: KinesisClientLike; stream: StreamRef } | undefined;
@@ -109,29 +108,22 @@ export class ShardMap {
 
   /** The open shard that owns `hashKey` (a bigint or a decimal string), or `undefined` when none does. */
   shardFor(hashKey: bigint | string): ShardRange | undefined {
-    const key = typeof hashKey === 'bigint' ? hashKey : toHashKey(hashKey);
+    const key = toHashKey(hashKey);
     if (key === undefined) return undefined;
-    const starts = this.starts;
-    let lo = 0;
-    let hi = starts.length - 1;
-    let found = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      if (starts[mid]! <= key) {
-        found = mid;
-        lo = mid + 1;
-      } else {
-        hi = mid - 1;
-      }
-    }
-    if (found < 0) return undefined;
-    const range = this.ranges[found]!;
-    return key <= range.endingHashKey ? range : undefined;
+    hashKeyWords(key, lookup);
+    const index = this.indexOfWords(lookup);
+    return index < 0 ? undefined : this.ranges[index];
   }
 
   /** The open shard a record with this partition key (and optional explicit hash key) is written to. */
   shardForKey(partitionKey: string, explicitHashKey?: string): ShardRange | undefined {
-    return this.shardFor(hashKeyOf(partitionKey, explicitHashKey));
+    // a partition key is routed on its MD5 words directly; the rest (and the errors) as hashKeyOf has them
+    if (explicitHashKey !== undefined || typeof partitionKey !== 'string') {
+      return this.shardFor(hashKeyOf(partitionKey, explicitHashKey));
+    }
+    keyHashWords(partitionKey, lookup);
+    const index = this.indexOfWords(lookup);
+    return index < 0 ? undefined : this.ranges[index];
   }
 
   /**
@@ -176,7 +168,6 @@ export class ShardMap {
     );
     if (!sameRanges(this.ranges, ranges)) generations.set(this, (generations.get(this) ?? 0) + 1);
     this.ranges = ranges;
-    this.starts = ranges.map((r) => r.startingHashKey);
     const bounds = new Uint32Array(ranges.length * 8);
     const words = new Uint32Array(4);
     ranges.forEach((r, i) => {
@@ -188,6 +179,9 @@ export class ShardMap {
     this.bounds = bounds;
   }
 }
+
+/** The words of the hash key {@link ShardMap.shardFor} looks up. */
+const lookup = new Uint32Array(4);
 
 /** Compares the four words at `at` in `bounds` with `words`: negative, 0 or positive. */
 function compareWords(bounds: Uint32Array, at: number, words: Uint32Array): number {

@@ -6,7 +6,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { Backoff, type KinesisArchiveError, retry } from '@kinesis-archive/core';
 import { batchPut } from './batch-write.js';
-import { CHUNK_BYTES, chunkKey, digest, MAX_INLINE_BYTES, splitChunks } from './chunking.js';
+import { chunkCount, chunkKey, digest, splitChunks } from './chunking.js';
 import type { WriteContext } from './context.js';
 import { readStoredHead } from './head-read.js';
 import { type ChunkInfo, encodeChunk } from './item-codec.js';
@@ -17,9 +17,10 @@ export type ChunkOwner = Pick<NormalizedRecord, 'partitionKey' | 'sequenceKey' |
 
 /** The chunk reference a record needs, or undefined when its data fits in its head item. */
 export function planChunks(record: ChunkOwner): ChunkInfo | undefined {
-  if (record.data.byteLength <= MAX_INLINE_BYTES) return undefined;
+  const count = chunkCount(record.data.byteLength);
+  if (count === 0) return undefined;
   return {
-    count: Math.ceil(record.data.byteLength / CHUNK_BYTES),
+    count,
     length: record.data.byteLength,
     sha256: digest(record.data),
   };

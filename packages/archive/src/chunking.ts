@@ -12,6 +12,11 @@ export const CHUNK_BYTES = 350_000;
  */
 export const CHUNK_KEY_PREFIX = '\u0000chunk\u0000';
 
+/** How many chunk items data of `length` bytes takes: 0 when it fits in its head item. */
+export function chunkCount(length: number): number {
+  return length <= MAX_INLINE_BYTES ? 0 : Math.ceil(length / CHUNK_BYTES);
+}
+
 /** Splits `data` into views of at most {@link CHUNK_BYTES} bytes. */
 export function splitChunks(data: Uint8Array): Uint8Array[] {
   const chunks: Uint8Array[] = [];

@@ -45,17 +45,26 @@ export function encodeHead(record: NormalizedRecord, options: EncodeOptions): It
   if (record.shardId) item.shardId = { S: record.shardId };
   if (record.explicitHashKey) item.explicitHashKey = { S: record.explicitHashKey };
   if (options.expireAfter !== undefined) item.expireAfter = { N: String(options.expireAfter) };
-  if (options.tombstone) {
-    item.tombstone = { BOOL: true };
-  } else if (options.chunks) {
-    item.chunkCount = { N: String(options.chunks.count) };
-    item.dataLength = { N: String(options.chunks.length) };
-    item.dataSha256 = { S: options.chunks.sha256 };
-  } else if (record.data.byteLength > 0) {
-    if (record.data.byteLength > MAX_INLINE_BYTES) throw new Error('inline data over MAX_INLINE_BYTES');
-    item.recordData = { B: record.data };
-  }
+  if (options.tombstone) item.tombstone = { BOOL: true };
+  else Object.assign(item, dataAttributes(record.data, options.chunks));
   return item;
+}
+
+/**
+ * Where an item's data is: its chunk reference (`chunks`, the data lives in chunk items), the data itself, or
+ * nothing for empty data.
+ */
+export function dataAttributes(data: Uint8Array, chunks: ChunkInfo | undefined): Item {
+  if (chunks) {
+    return {
+      chunkCount: { N: String(chunks.count) },
+      dataLength: { N: String(chunks.length) },
+      dataSha256: { S: chunks.sha256 },
+    };
+  }
+  if (data.byteLength === 0) return {};
+  if (data.byteLength > MAX_INLINE_BYTES) throw new Error('inline data over MAX_INLINE_BYTES');
+  return { recordData: { B: data } };
 }
 
 /** Builds a chunk item. */

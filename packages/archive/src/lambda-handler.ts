@@ -13,7 +13,7 @@ import {
 import { type ArchiveConfig, loadArchiveConfig } from './config-from-tags.js';
 import { ArchiveConfigError } from './errors.js';
 import { type ArchiveMetricsOptions, embeddedMetrics } from './metrics.js';
-import { type QuarantineOptions, writeQuarantine } from './quarantine.js';
+import type { QuarantineOptions } from './quarantine.js';
 import { isPermanentFailure, rawPayloadOf } from './quarantine-codec.js';
 import { archiveTableName } from './table.js';
 import type { TombstoneOptions } from './tombstones.js';
@@ -162,6 +162,18 @@ export function createArchiveHandler(
     );
   };
   const quarantineTable = typeof options.quarantine === 'object' ? options.quarantine.tableName : undefined;
+  // the quarantine table of its own, for streams without a valid configuration (they have no archive table)
+  const quarantineWriter =
+    quarantineTable === undefined
+      ? undefined
+      : new ArchiveWriter({
+          dynamodb: options.dynamodb,
+          tableName: quarantineTable,
+          mode: 'ALL',
+          quarantine: options.quarantine as QuarantineOptions,
+          ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
+          ...(options.retry !== undefined ? { retry: options.retry } : {}),
+        });
   const metricsOptions =
     options.metrics === false ? undefined : options.metrics === true ? {} : (options.metrics ?? {});
   const emit = (
@@ -207,25 +219,15 @@ export function createArchiveHandler(
     batch: KinesisEventRecord[],
     failures: WriteFailure[],
   ): Promise<WriteFailure[]> => {
-    if (quarantineTable === undefined || options.quarantine === false) return failures;
-    const q = typeof options.quarantine === 'object' ? options.quarantine : {};
-    const nowMs = Date.now();
-    const errors = await writeQuarantine(
-      {
-        dynamodb: options.dynamodb,
-        place: { tableName: quarantineTable, mode: 'ALL' },
-        concurrency: options.concurrency ?? 8,
-        backoff: options.retry ?? {},
-      },
+    if (!quarantineWriter) return failures;
+    const errors = await quarantineWriter.quarantineEntries(
       failures.map((f, j) => ({ payload: rawPayloadOf(batch[j], undefined), error: f.error })),
-      nowMs,
-      q.ttlSeconds === undefined ? undefined : Math.floor(nowMs / 1000) + q.ttlSeconds,
     );
     const left: WriteFailure[] = [];
     failures.forEach((f, j) => {
       const error = errors.get(j);
       if (error) left.push({ ...f, error });
-      else logQuarantined(arn, quarantineTable, f, batch[j]);
+      else logQuarantined(arn, quarantineWriter.tableName, f, batch[j]);
     });
     return left;
   };

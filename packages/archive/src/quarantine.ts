@@ -10,8 +10,9 @@ import { retry } from '@kinesis-archive/core';
 import { batchPut } from './batch-write.js';
 import { readChunks } from './chunk-read.js';
 import { deleteChunks, planChunks, putChunks } from './chunk-store.js';
+import { chunkCount } from './chunking.js';
 import { ArchiveWriteError, CorruptArchiveItemError } from './errors.js';
-import { chunkInfoOf, type Item } from './item-codec.js';
+import { chunkInfoOf, dataAttributes, type Item } from './item-codec.js';
 import {
   decodeQuarantineItem,
   QUARANTINE_KEY_PREFIX,
@@ -42,6 +43,8 @@ export interface QuarantineContext {
   place: QuarantinePlace;
   concurrency: number;
   backoff: BackoffOptions;
+  /** Quarantine items expire this many seconds after they are written; undefined: never. */
+  ttlSeconds?: number | undefined;
 }
 
 /** One record to quarantine, and why. */
@@ -58,16 +61,17 @@ export async function writeQuarantine(
   ctx: QuarantineContext,
   entries: readonly QuarantineEntry[],
   nowMs: number,
-  expireAfter: number | undefined,
 ): Promise<Map<number, KinesisArchiveError>> {
   const { place } = ctx;
+  const expireAfter = ctx.ttlSeconds === undefined ? undefined : Math.floor(nowMs / 1000) + ctx.ttlSeconds;
   const owners = entries.map((e) => {
     const id = quarantineId(e.payload);
     const key = quarantineKey(place, id);
-    return { partitionKey: key.partitionKey, sequenceKey: id, data: e.payload.data };
+    const owner = { partitionKey: key.partitionKey, sequenceKey: id, data: e.payload.data };
+    return { ...owner, info: planChunks(owner) };
   });
   const chunkCtx = { ...ctx, tableName: place.tableName, mode: place.mode, expireAfter };
-  const chunked = owners.map((o, i) => ({ o, i, info: planChunks(o) })).filter((c) => c.info !== undefined);
+  const chunked = owners.map((o, i) => ({ o, i })).filter((c) => c.o.info !== undefined);
   const failures = new Map<number, KinesisArchiveError>();
   if (chunked.length > 0) {
     const chunkFailures = await putChunks(
@@ -83,15 +87,8 @@ export async function writeQuarantine(
       partitionKey: { S: owner.partitionKey },
       sequenceKey: { S: owner.sequenceKey },
       ...quarantineAttributes(entry.payload, entry.error, nowMs, expireAfter),
+      ...dataAttributes(owner.data, owner.info),
     };
-    const info = planChunks(owner);
-    if (info) {
-      item.chunkCount = { N: String(info.count) };
-      item.dataLength = { N: String(info.length) };
-      item.dataSha256 = { S: info.sha256 };
-    } else if (owner.data.byteLength > 0) {
-      item.recordData = { B: owner.data };
-    }
     return [{ owner: i, item }];
   });
   const headFailures = await batchPut(ctx.dynamodb, place.tableName, heads, ctx);
@@ -184,12 +181,13 @@ export async function deleteQuarantined(
   } catch (error) {
     throw toWriteError(error, place.tableName);
   }
-  const info = planChunks({ partitionKey: key.partitionKey, sequenceKey: record.id, data: record.data });
-  if (info)
+  const count = chunkCount(record.data.byteLength);
+  if (count > 0) {
     await deleteChunks(
       { ...ctx, tableName: place.tableName, mode: place.mode },
       key.partitionKey,
       record.id,
-      info.count,
+      count,
     );
+  }
 }

@@ -1,7 +1,7 @@
 import { batchPut } from './batch-write.js';
 import { cleanUpAfterFailedHead, planChunks, putChunks } from './chunk-store.js';
 import type { ModeResult, WriteContext } from './context.js';
-import { encodeHead } from './item-codec.js';
+import { type ChunkInfo, encodeHead } from './item-codec.js';
 import type { NormalizedRecord } from './normalize.js';
 import { isTombstoneRecord } from './tombstones.js';
 
@@ -24,7 +24,13 @@ export async function writeAll(ctx: WriteContext, input: readonly NormalizedReco
     records.push(record);
   }
 
-  const chunked = records.filter((r) => planChunks(r) !== undefined);
+  // a chunked record's reference (its SHA-256 over the data), computed once
+  const plans = new Map<NormalizedRecord, ChunkInfo>();
+  for (const record of records) {
+    const plan = planChunks(record);
+    if (plan) plans.set(record, plan);
+  }
+  const chunked = [...plans.keys()];
   const chunkFailures = chunked.length > 0 ? await putChunks(ctx, chunked) : new Map();
   const failedChunked = new Set<NormalizedRecord>();
   for (const [i, error] of chunkFailures) {
@@ -40,7 +46,7 @@ export async function writeAll(ctx: WriteContext, input: readonly NormalizedReco
       nowMs: ctx.nowMs,
       expireAfter: ctx.expireAfter,
       tombstone: isTombstoneRecord(record, ctx),
-      chunks: planChunks(record),
+      chunks: plans.get(record),
     }),
   }));
   const failures = await batchPut(ctx.dynamodb, ctx.tableName, entries, {
@@ -51,7 +57,7 @@ export async function writeAll(ctx: WriteContext, input: readonly NormalizedReco
     const record = heads[i]!;
     result.failed.push({ record, error });
     // its chunks were written: unless the record was archived before, nothing refers to them now
-    const chunks = planChunks(record);
+    const chunks = plans.get(record);
     if (chunks) await cleanUpAfterFailedHead(ctx, record, chunks.count);
   }
   for (const [i, record] of heads.entries()) {

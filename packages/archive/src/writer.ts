@@ -1,11 +1,12 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { BackoffOptions } from '@kinesis-archive/core';
+import type { BackoffOptions, KinesisArchiveError } from '@kinesis-archive/core';
 import type { WriteContext } from './context.js';
 import { InvalidArchiveOptionError } from './errors.js';
 import { DEFAULT_MAX_RECORD_BYTES, normalizeRecords } from './normalize.js';
 import {
   deleteQuarantined,
   type QuarantineContext,
+  type QuarantineEntry,
   type QuarantineOptions,
   readQuarantine,
   writeQuarantine,
@@ -161,7 +162,7 @@ export class ArchiveWriter {
   }
 
   /** Where this writer quarantines records, or undefined when `quarantine: false`. */
-  private quarantineContext(): (QuarantineContext & { ttlSeconds: number | undefined }) | undefined {
+  private quarantineContext(): QuarantineContext | undefined {
     const o = this.options;
     if (o.quarantine === false) return undefined;
     const q = typeof o.quarantine === 'object' ? o.quarantine : {};
@@ -172,6 +173,19 @@ export class ArchiveWriter {
       backoff: { ...DEFAULT_RETRY, ...o.retry },
       ttlSeconds: q.ttlSeconds,
     };
+  }
+
+  /**
+   * @internal Writes records to this writer's quarantine, each with the error that keeps it there. Returns the
+   * failures by position (retrying those is right). Nothing is written with `quarantine: false`: all fail.
+   */
+  async quarantineEntries(entries: readonly QuarantineEntry[]): Promise<Map<number, KinesisArchiveError>> {
+    const q = this.quarantineContext();
+    if (!q) {
+      const off = new InvalidArchiveOptionError('quarantine', false, 'a quarantine to write to');
+      return new Map(entries.map((_, i) => [i, off]));
+    }
+    return writeQuarantine(q, entries, Date.now());
   }
 
   /**
@@ -252,10 +266,9 @@ export class ArchiveWriter {
         q,
         permanent.map((f) => ({ payload: f.payload, error: f.error })),
         nowMs,
-        q.ttlSeconds === undefined ? undefined : nowSeconds + q.ttlSeconds,
       );
       permanent.forEach((f, i) => {
-        const { payload: _payload, ...failure } = f;
+        const failure = stripPayload(f);
         const error = qFailures.get(i);
         if (error) unquarantined.push({ ...failure, error });
         else quarantined.push(failure);
