@@ -90,6 +90,21 @@ describe('kinesis-archive', () => {
       [['query', '--table', 't'], /required option '--key <partitionKey>' not specified/],
       [['nonsense'], /unknown command 'nonsense'/],
       [['scan', '--table', 't', '--segment', '1'], /--segment and --total-segments go together/],
+      [['scan', '--table', 't', '--as-of', 'yesterday'], /--as-of expects an ISO timestamp/],
+      [
+        ['scan', '--table', 't', '--as-of', '2026-11-24T09:00:00Z', '--from', '2026-11-24T08:00:00Z'],
+        /--as-of is a point in time: it does not go with --from or --to/,
+      ],
+      [['scan', '--table', 't', '--tombstones'], /--tombstones goes with --as-of/],
+      [['replay', '--table', 't', '--stream', 's', '--tombstones'], /--tombstones goes with --as-of/],
+      [
+        ['compact', '--table', 't', '--to-table', 'u', '--segments', '0'],
+        /--segments expects a whole number/,
+      ],
+      [
+        ['quarantine', '--table', 't', '--max-record-bytes', 'lots'],
+        /--max-record-bytes expects a whole number/,
+      ],
     ];
     for (const [args, message] of cases) {
       const run = await cli(args);
@@ -385,6 +400,9 @@ describe('kinesis-archive', () => {
     const compacted = await cli(['compact', '--table', all, '--to-table', latest, '--json', ...connection]);
     expect(compacted.code, compacted.stderr).toBe(0);
     expect(JSON.parse(compacted.stdout)).toMatchObject({ keys: 2, written: 2, skippedStale: 0 });
+    const swapped = await cli(['compact', '--table', latest, '--to-table', all, ...connection]);
+    expect(swapped.code).toBe(2);
+    expect(swapped.stderr).toMatch(/--table must be an ALL archive/);
     const again = await cli(['compact', '--table', all, '--to-table', latest, '--json', ...connection]);
     expect(JSON.parse(again.stdout)).toMatchObject({ keys: 2, written: 0, skippedStale: 2 });
 
