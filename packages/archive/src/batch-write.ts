@@ -2,7 +2,7 @@ import { BatchWriteItemCommand, type DynamoDBClient, type WriteRequest } from '@
 import { Backoff, type BackoffOptions, type KinesisArchiveError, retry } from '@kinesis-archive/core';
 import { ArchiveWriteError } from './errors.js';
 import type { Item } from './item-codec.js';
-import { forEachLimit } from './pool.js';
+import { forEachLimit } from '@kinesis-archive/core';
 import { toWriteError } from './write-errors.js';
 
 /** Most requests in one BatchWriteItem call. */

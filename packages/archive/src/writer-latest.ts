@@ -5,7 +5,7 @@ import type { ModeResult, WriteContext } from './context.js';
 import { readStoredHead } from './head-read.js';
 import { chunkInfoOf, encodeHead, type Item } from './item-codec.js';
 import type { NormalizedRecord } from './normalize.js';
-import { forEachLimit } from './pool.js';
+import { forEachLimit } from '@kinesis-archive/core';
 import { isTombstoneRecord } from './tombstones.js';
 import { toWriteError } from './write-errors.js';
 

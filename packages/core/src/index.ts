@@ -16,6 +16,7 @@ export type {
   KinesisStreamEvent,
 } from './lambda.js';
 export { shardIdOfEvent, toKinesisEventRecord } from './lambda.js';
+export { forEachLimit } from './pool.js';
 export type { BackoffOptions, RetryOptions } from './retry.js';
 export { Backoff, backoffDelay, isThrottlingError, isTransientError, retry, sleep } from './retry.js';
 export type { RecordPosition } from './sequence.js';

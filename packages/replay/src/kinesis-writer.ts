@@ -1,7 +1,17 @@
 import { PutRecordsCommand, type PutRecordsCommandOutput } from '@aws-sdk/client-kinesis';
-import { AbortError, Backoff, type BackoffOptions, isTransientError } from '@kinesis-archive/core';
-import { InvalidReplayOptionError, PutRecordsFailedError, WriterClosedError } from './errors.js';
+import { AbortError, type BackoffOptions } from '@kinesis-archive/core';
+import { minDefined, selectBatch } from './batch-select.js';
+import {
+  InvalidReplayOptionError,
+  KeyBlockedError,
+  PutRecordsFailedError,
+  WriterCallbackError,
+  WriterClosedError,
+  WriterStoppedError,
+} from './errors.js';
+import { KeyOrder } from './key-order.js';
 import type { ShardRateLimiter } from './rate-limiter.js';
+import { entryOutcome, isThrottle, RecordRetry, requestOutcome } from './retry-policy.js';
 import type { KinesisClientLike } from './types.js';
 import { checkRecord, DEFAULT_MAX_RECORD_BYTES } from './validate.js';
 
@@ -45,6 +55,12 @@ export interface KinesisWriterOptions<T extends WriterRecord = WriterRecord> {
    * ordering keys is unacknowledged, so partial failures and retries never reorder a key.
    */
   ordered?: boolean | undefined;
+  /**
+   * With `ordered`: what happens to a key's later records once one of its records failed for good. `'block'`
+   * (default): they are not sent, and fail with {@link KeyBlockedError}, so the key's history in the stream has
+   * no hole (the failed record and everything after it can be sent again, in order). `'continue'`: they are sent.
+   */
+  onKeyFailure?: 'block' | 'continue' | undefined;
   /** `PutRecords` requests in flight at once. Default 4. */
   concurrency?: number | undefined;
   /** Entries per `PutRecords` request, 1..500. Default 500. */
@@ -59,14 +75,33 @@ export interface KinesisWriterOptions<T extends WriterRecord = WriterRecord> {
   lingerMs?: number | undefined;
   /** Backoff of each failed record (attempts, delays, time budget). Defaults: 10 attempts, 100 ms..5 s, 60 s. */
   retry?: Omit<BackoffOptions, 'signal'> | undefined;
-  /** Per-shard rate limits; none by default. */
+  /** Per-shard rate limits; none by default. A throttled shard's budget is emptied, so it gets a rest. */
   rateLimiter?: ShardRateLimiter | undefined;
   /** Stops sending: buffered records are not sent (see {@link KinesisWriterStats.unsent}); `put` rejects. */
   signal?: AbortSignal | undefined;
+  /**
+   * Keep the records of `stats.failed` and `stats.unsent` (default `true`). A caller that tracks them through
+   * the callbacks passes `false`, so that the writer's memory does not grow with the failures.
+   */
+  keepOutcomes?: boolean | undefined;
   /** Called once per record Kinesis acknowledged. */
   onSent?: ((record: T, info: SentInfo) => void) | undefined;
+  /**
+   * Called once per acknowledged record before `onSent`: records returned here are sent in its place, at its
+   * place in each key's order (no later record of their keys goes first), and `onSent` is not called for it. The
+   * replayer uses it to send the user records of a KPL aggregate again when it landed on another shard than it
+   * was built for (a reshard), as the KPL does.
+   */
+  resend?: ((record: T, info: SentInfo) => readonly T[] | undefined) | undefined;
   /** Called once per record the writer gave up on (also listed in {@link KinesisWriterStats.failed}). */
   onFailed?: ((record: T, error: Error) => void) | undefined;
+  /**
+   * Called once when a request fails for a reason that fails every record (stream not found, access denied, a KMS
+   * key that cannot be used): the writer stops at once, as on abort. Buffered and in-flight records are unsent.
+   */
+  onStopped?: ((error: Error) => void) | undefined;
+  /** Called once per record the writer will not send because it was aborted or stopped. */
+  onUnsent?: ((record: T) => void) | undefined;
 }
 
 /** Counters and outcomes of a {@link KinesisWriter}. */
@@ -75,12 +110,16 @@ export interface KinesisWriterStats<T> {
   sent: number;
   /** Entries re-sent after a failure. */
   retries: number;
+  /** Records sent again in place of an acknowledged one (see {@link KinesisWriterOptions.resend}). */
+  resent: number;
   /** `PutRecords` requests made. */
   requests: number;
-  /** Records given up on, with their errors. */
+  /** Records given up on, with their errors (empty with `keepOutcomes: false`). */
   failed: WriterFailure<T>[];
-  /** Records never acknowledged because the writer was aborted (not failed: they may be sent again). */
+  /** Records never acknowledged because the writer was aborted or stopped (not failed: they may be sent again). */
   unsent: T[];
+  /** Why the writer stopped, when a request failed for every record. */
+  stoppedBy?: Error | undefined;
 }
 
 interface Unit<T> {
@@ -93,13 +132,7 @@ interface Unit<T> {
   addedAt: number;
   notBefore: number;
   attempts: number;
-  backoff: Backoff | undefined;
-}
-
-interface Selection<T> {
-  units: Unit<T>[];
-  full: boolean;
-  wakeAt: number | undefined;
+  retry: RecordRetry | undefined;
 }
 
 const MAX_BATCH_RECORDS = 500;
@@ -119,18 +152,19 @@ function intOption(
   return value;
 }
 
-function minDefined(a: number | undefined, b: number): number {
-  return a === undefined ? b : Math.min(a, b);
-}
-
 /**
  * Writes records to a Kinesis stream with `PutRecords`: batches of up to 500 entries and 5 MiB (exact sizes, partition
  * keys included), several requests in flight, per-key order kept across partial failures, only failed entries
  * retried with jittered backoff, optional per-shard rate limits. Invalid records and records that still fail after
- * the retries are reported (`onFailed`, `stats.failed`), never dropped silently.
+ * the retries are reported (`onFailed`, `stats.failed`), never dropped silently. A request refused for a reason
+ * that fails every record (stream not found, access denied) stops the writer at once: nothing more is sent, and
+ * `put` rejects with {@link WriterStoppedError}.
  *
  * `put` resolves once the record is buffered (it waits when the buffer is full); `flush` resolves once every
- * buffered record is acknowledged or given up on; `close` flushes and returns the stats.
+ * buffered record is acknowledged, given up on or unsent; `close` flushes and returns the stats.
+ *
+ * The writer is composed of one module per policy: batch selection (`batch-select`), per-key order
+ * (`key-order`), rate budget (`rate-limiter`) and retries (`retry-policy`).
  *
  * @example
  * ```ts
@@ -141,7 +175,8 @@ function minDefined(a: number | undefined, b: number): number {
  */
 export class KinesisWriter<T extends WriterRecord = WriterRecord> {
   private readonly options: KinesisWriterOptions<T>;
-  private readonly ordered: boolean;
+  private readonly order: KeyOrder;
+  private readonly keep: boolean;
   private readonly concurrency: number;
   private readonly maxBatchRecords: number;
   private readonly maxBatchBytes: number;
@@ -150,19 +185,21 @@ export class KinesisWriter<T extends WriterRecord = WriterRecord> {
   private readonly lingerMs: number;
   private readonly stream: { StreamName: string } | { StreamARN: string };
   private pending: Unit<T>[] = [];
-  private readonly inflightKeys = new Map<string, number>();
   private inFlight = 0;
+  private inFlightUnits = 0;
   private ordinal = 0;
   private flushing = 0;
   private closed = false;
-  private aborted = false;
+  private stopped: { error: Error } | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private timerAt = 0;
   private roomWaiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
   private idleWaiters: (() => void)[] = [];
+  private callbackError: { error: unknown } | undefined;
   private readonly counters: KinesisWriterStats<T> = {
     sent: 0,
     retries: 0,
+    resent: 0,
     requests: 0,
     failed: [],
     unsent: [],
@@ -177,7 +214,13 @@ export class KinesisWriter<T extends WriterRecord = WriterRecord> {
     if (!options.kinesis || typeof options.kinesis.send !== 'function') {
       throw new InvalidReplayOptionError('kinesis', options.kinesis, 'an AWS SDK v3 KinesisClient');
     }
-    this.ordered = options.ordered ?? true;
+    const onKeyFailure = options.onKeyFailure ?? 'block';
+    if (onKeyFailure !== 'block' && onKeyFailure !== 'continue') {
+      throw new InvalidReplayOptionError('onKeyFailure', onKeyFailure, "'block' or 'continue'");
+    }
+    const ordered = options.ordered ?? true;
+    this.order = new KeyOrder(ordered, ordered && onKeyFailure === 'block');
+    this.keep = options.keepOutcomes ?? true;
     this.concurrency = intOption('concurrency', options.concurrency, 4, 1, 1_000);
     this.maxBatchRecords = intOption('maxBatchRecords', options.maxBatchRecords, 500, 1, MAX_BATCH_RECORDS);
     this.maxRecordBytes = intOption(
@@ -201,8 +244,8 @@ export class KinesisWriter<T extends WriterRecord = WriterRecord> {
     this.lingerMs = intOption('lingerMs', options.lingerMs, 20, 0, 60_000);
     const signal = options.signal;
     if (signal) {
-      if (signal.aborted) this.abort();
-      else signal.addEventListener('abort', () => this.abort(), { once: true });
+      if (signal.aborted) this.halt(new AbortError(signal.reason));
+      else signal.addEventListener('abort', () => this.halt(new AbortError(signal.reason)), { once: true });
     }
   }
 
@@ -216,26 +259,57 @@ export class KinesisWriter<T extends WriterRecord = WriterRecord> {
     return this.pending.length + this.inFlightUnits;
   }
 
-  private inFlightUnits = 0;
+  /** The error that stopped the writer (a request refused for every record, or the abort), if any. */
+  get stoppedBy(): Error | undefined {
+    return this.stopped?.error;
+  }
+
+  /**
+   * True when a record with these ordering keys would be refused because one of the keys is blocked (an earlier
+   * record of it failed for good, with `onKeyFailure: 'block'`).
+   */
+  isBlocked(keys: readonly string[]): boolean {
+    return this.order.blockedKey(keys) !== undefined;
+  }
+
+  /**
+   * Blocks keys from now on (with `onKeyFailure: 'block'`; otherwise does nothing): their buffered records fail
+   * with {@link KeyBlockedError}, and so do later ones. For a caller that knows of a failure the writer did not
+   * see (a record it could not even check, or one journaled by an earlier run).
+   */
+  blockKeys(keys: readonly string[], error: Error): void {
+    if (!this.order.blockOnFailure) return;
+    this.order.failed(keys, error);
+    this.failBlocked();
+  }
 
   /**
    * Buffers a record for sending. Resolves once it is buffered (waiting while the buffer is full). An invalid
-   * record (bad partition key or explicit hash key, too large) is reported as failed at once, and `put` resolves.
+   * record (bad partition key or explicit hash key, too large), or one of a blocked key, is reported as failed at
+   * once, and `put` resolves.
    *
-   * @throws {@link WriterClosedError} after `close`, `AbortError` (of core) once the signal fired.
+   * @throws {@link WriterClosedError} after `close`; `AbortError` (of core) once the signal fired;
+   *   {@link WriterStoppedError} once a request failed for every record.
    */
   async put(record: T): Promise<void> {
-    if (this.aborted) throw new AbortError(this.options.signal?.reason);
+    this.throwIfStopped();
     if (this.closed) throw new WriterClosedError();
     while (this.pending.length >= this.maxBuffered) {
       await new Promise<void>((resolve, reject) => this.roomWaiters.push({ resolve, reject }));
     }
+    this.throwIfStopped();
     const ordinal = this.ordinal++;
     let checked: ReturnType<typeof checkRecord>;
     try {
       checked = checkRecord(record, ordinal, this.maxRecordBytes);
     } catch (error) {
-      this.fail(record, error as Error);
+      this.fail(record, record.orderingKeys ?? [], error as Error);
+      return;
+    }
+    const keys = record.orderingKeys ?? [checked.partitionKey];
+    const blocked = this.order.blockedKey(keys);
+    if (blocked !== undefined) {
+      this.fail(record, keys, new KeyBlockedError(blocked));
       return;
     }
     const entry: Unit<T>['entry'] = { PartitionKey: checked.partitionKey, Data: checked.data };
@@ -245,13 +319,13 @@ export class KinesisWriter<T extends WriterRecord = WriterRecord> {
       record,
       entry,
       size: checked.size,
-      keys: record.orderingKeys ?? [checked.partitionKey],
+      keys,
       shard: this.options.rateLimiter?.shardOf(checked.partitionKey, checked.explicitHashKey) ?? '',
       ordinal,
       addedAt: now,
       notBefore: 0,
       attempts: 0,
-      backoff: undefined,
+      retry: undefined,
     });
     if (this.inFlight < this.concurrency) {
       if (this.pending.length >= this.maxBatchRecords) this.pump();
@@ -259,13 +333,17 @@ export class KinesisWriter<T extends WriterRecord = WriterRecord> {
     }
   }
 
-  /** Sends everything buffered; resolves when every record is acknowledged or given up on. */
+  /**
+   * Sends everything buffered; resolves when every record is acknowledged, given up on, or unsent (abort, stop).
+   *
+   * @throws {@link WriterCallbackError} (with the stats) when a callback threw.
+   */
   async flush(): Promise<void> {
     this.flushing++;
     try {
       this.pump();
       await this.idle();
-      if (this.callbackError) throw this.callbackError.error;
+      if (this.callbackError) throw new WriterCallbackError(this.callbackError.error, this.counters);
     } finally {
       this.flushing--;
     }
@@ -274,9 +352,19 @@ export class KinesisWriter<T extends WriterRecord = WriterRecord> {
   /** Flushes, then closes the writer (further `put`s throw). Returns the stats. */
   async close(): Promise<KinesisWriterStats<T>> {
     this.closed = true;
-    await this.flush();
-    this.clearTimer();
+    try {
+      await this.flush();
+    } finally {
+      this.clearTimer();
+    }
     return this.counters;
+  }
+
+  private throwIfStopped(): void {
+    if (!this.stopped) return;
+    const error = this.stopped.error;
+    if (error instanceof AbortError) throw error;
+    throw new WriterStoppedError(error);
   }
 
   private idle(): Promise<void> {
@@ -284,20 +372,48 @@ export class KinesisWriter<T extends WriterRecord = WriterRecord> {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  private abort(): void {
-    if (this.aborted) return;
-    this.aborted = true;
-    for (const u of this.pending) this.counters.unsent.push(u.record);
+  /** Stops sending for good (abort, or a request that fails every record): the buffer becomes unsent. */
+  private halt(error: Error): void {
+    if (this.stopped) return;
+    this.stopped = { error };
+    if (!(error instanceof AbortError)) {
+      this.counters.stoppedBy = error;
+      this.callback(() => this.options.onStopped?.(error));
+    }
+    const buffered = this.pending;
     this.pending = [];
+    for (const u of buffered) this.unsent(u.record);
     this.clearTimer();
-    const error = new AbortError(this.options.signal?.reason);
-    for (const w of this.roomWaiters.splice(0)) w.reject(error);
+    for (const w of this.roomWaiters.splice(0)) w.reject(error instanceof AbortError ? error : new WriterStoppedError(error));
     this.settled();
   }
 
-  private fail(record: T, error: Error): void {
-    this.counters.failed.push({ record, error });
+  private unsent(record: T): void {
+    if (this.keep) this.counters.unsent.push(record);
+    this.callback(() => this.options.onUnsent?.(record));
+  }
+
+  private fail(record: T, keys: readonly string[], error: Error): void {
+    if (this.keep) this.counters.failed.push({ record, error });
+    this.order.failed(keys, error);
     this.callback(() => this.options.onFailed?.(record, error));
+    this.failBlocked();
+  }
+
+  /** The buffered records of blocked keys fail (with onKeyFailure 'block'), in their order. */
+  private failBlocked(): void {
+    if (this.order.blockOnFailure && this.order.blockedCount > 0 && this.pending.length > 0) {
+      const stay: Unit<T>[] = [];
+      const gone: { unit: Unit<T>; key: string }[] = [];
+      for (const u of this.pending) {
+        const key = this.order.blockedKey(u.keys);
+        if (key === undefined) stay.push(u);
+        else gone.push({ unit: u, key });
+      }
+      if (gone.length === 0) return;
+      this.pending = stay;
+      for (const { unit, key } of gone) this.fail(unit.record, unit.keys, new KeyBlockedError(key));
+    }
   }
 
   /** Runs a user callback; its first error is rethrown by `flush`/`close`, the writer itself carries on. */
@@ -308,8 +424,6 @@ export class KinesisWriter<T extends WriterRecord = WriterRecord> {
       this.callbackError ??= { error };
     }
   }
-
-  private callbackError: { error: unknown } | undefined;
 
   private clearTimer(): void {
     if (this.timer) clearTimeout(this.timer);
@@ -332,9 +446,15 @@ export class KinesisWriter<T extends WriterRecord = WriterRecord> {
 
   /** Sends as many batches as the concurrency, the key order, the backoffs and the rate limits allow. */
   private pump(): void {
-    while (!this.aborted && this.inFlight < this.concurrency && this.pending.length > 0) {
+    while (!this.stopped && this.inFlight < this.concurrency && this.pending.length > 0) {
       const now = Date.now();
-      const selection = this.select(now);
+      const selection = selectBatch(
+        this.pending,
+        now,
+        { maxRecords: this.maxBatchRecords, maxBytes: this.maxBatchBytes },
+        { ordered: this.order.ordered, inFlightKeys: this.order.inFlightKeys() },
+        this.options.rateLimiter,
+      );
       if (selection.units.length === 0) {
         if (selection.wakeAt !== undefined) this.wake(selection.wakeAt);
         return;
@@ -354,46 +474,6 @@ export class KinesisWriter<T extends WriterRecord = WriterRecord> {
     }
   }
 
-  /** Picks the next batch, in buffer order, skipping records that must wait. */
-  private select(now: number): Selection<T> {
-    const blocked = new Set<string>(this.ordered ? this.inflightKeys.keys() : []);
-    const reserved = new Map<string, { records: number; bytes: number }>();
-    const limiter = this.options.rateLimiter;
-    const units: Unit<T>[] = [];
-    let bytes = 0;
-    let full = false;
-    let wakeAt: number | undefined;
-    for (const u of this.pending) {
-      if (units.length >= this.maxBatchRecords || bytes + u.size > this.maxBatchBytes) {
-        full = true;
-        break;
-      }
-      let skip = false;
-      if (u.notBefore > now) {
-        skip = true;
-        wakeAt = minDefined(wakeAt, u.notBefore);
-      } else if (this.ordered && u.keys.some((k) => blocked.has(k))) {
-        skip = true;
-      } else if (limiter) {
-        const r = reserved.get(u.shard) ?? { records: 0, bytes: 0 };
-        const wait = limiter.waitMs(u.shard, u.size, r, now);
-        if (wait > 0) {
-          skip = true;
-          wakeAt = minDefined(wakeAt, now + wait);
-        } else {
-          r.records++;
-          r.bytes += u.size;
-          reserved.set(u.shard, r);
-        }
-      }
-      if (this.ordered) for (const k of u.keys) blocked.add(k);
-      if (skip) continue;
-      units.push(u);
-      bytes += u.size;
-    }
-    return { units, full, wakeAt };
-  }
-
   private send(units: Unit<T>[], now: number): void {
     const chosen = new Set(units);
     this.pending = this.pending.filter((u) => !chosen.has(u));
@@ -401,7 +481,7 @@ export class KinesisWriter<T extends WriterRecord = WriterRecord> {
     for (const u of units) {
       u.attempts++;
       limiter?.take(u.shard, 1, u.size, now);
-      if (this.ordered) for (const k of u.keys) this.inflightKeys.set(k, (this.inflightKeys.get(k) ?? 0) + 1);
+      this.order.acquire(u.keys);
     }
     this.inFlight++;
     this.inFlightUnits += units.length;
@@ -417,15 +497,7 @@ export class KinesisWriter<T extends WriterRecord = WriterRecord> {
       .finally(() => {
         this.inFlight--;
         this.inFlightUnits -= units.length;
-        if (this.ordered) {
-          for (const u of units) {
-            for (const k of u.keys) {
-              const n = (this.inflightKeys.get(k) ?? 1) - 1;
-              if (n <= 0) this.inflightKeys.delete(k);
-              else this.inflightKeys.set(k, n);
-            }
-          }
-        }
+        for (const u of units) this.order.release(u.keys);
         this.settled();
       });
   }
@@ -436,47 +508,85 @@ export class KinesisWriter<T extends WriterRecord = WriterRecord> {
       const u = units[i]!;
       const r = results[i];
       if (r && !r.ErrorCode && r.SequenceNumber) {
-        this.counters.sent++;
-        this.callback(() =>
-          this.options.onSent?.(u.record, { sequenceNumber: r.SequenceNumber!, shardId: r.ShardId ?? '' }),
-        );
+        this.acknowledged(u, { sequenceNumber: r.SequenceNumber, shardId: r.ShardId ?? '' });
       } else {
-        const code = r?.ErrorCode ?? 'MissingResult';
-        const retryable = r === undefined || isTransientError(code);
-        this.retryOrFail(u, code, r?.ErrorMessage ?? 'no result for this entry', retryable, undefined);
+        if (r?.ErrorCode && isThrottle(r.ErrorCode)) this.options.rateLimiter?.throttled(u.shard);
+        const outcome = entryOutcome(r === undefined ? undefined : (r.ErrorCode ?? 'MissingSequenceNumber'));
+        this.retryOrFail(u, r?.ErrorCode ?? 'MissingResult', r?.ErrorMessage ?? 'no result for this entry', outcome);
       }
     }
+  }
+
+  private acknowledged(u: Unit<T>, info: SentInfo): void {
+    let again: readonly T[] | undefined;
+    this.callback(() => {
+      again = this.options.resend?.(u.record, info);
+    });
+    if (again && again.length > 0 && this.stopped) {
+      // it must go again, and cannot now: not settled
+      this.unsent(u.record);
+      return;
+    }
+    if (again && again.length > 0) {
+      // in its place: same ordinal (sorted before the later records), keys held until this settles
+      this.counters.resent += again.length;
+      const now = Date.now();
+      for (let j = again.length - 1; j >= 0; j--) {
+        const record = again[j]!;
+        const checked = checkRecord(record, u.ordinal, this.maxRecordBytes);
+        const entry: Unit<T>['entry'] = { PartitionKey: checked.partitionKey, Data: checked.data };
+        if (checked.explicitHashKey !== undefined) entry.ExplicitHashKey = checked.explicitHashKey;
+        this.insert({
+          record,
+          entry,
+          size: checked.size,
+          keys: record.orderingKeys ?? [checked.partitionKey],
+          shard: this.options.rateLimiter?.shardOf(checked.partitionKey, checked.explicitHashKey) ?? '',
+          ordinal: u.ordinal,
+          addedAt: now,
+          notBefore: 0,
+          attempts: 0,
+          retry: undefined,
+        });
+      }
+      return;
+    }
+    this.counters.sent++;
+    this.callback(() => this.options.onSent?.(u.record, info));
   }
 
   private onRequestError(units: Unit<T>[], error: unknown): void {
     const e = error as { name?: string; message?: string };
     const code = e?.name ?? 'Error';
-    const retryable = isTransientError(error);
-    for (const u of units) this.retryOrFail(u, code, e?.message ?? String(error), retryable, error);
-  }
-
-  private retryOrFail(u: Unit<T>, code: string, message: string, retryable: boolean, cause: unknown): void {
-    if (this.aborted) {
-      this.counters.unsent.push(u.record);
+    const outcome = requestOutcome(error);
+    if (outcome === 'fatal' && !this.stopped) {
+      const cause =
+        error instanceof Error ? error : new Error(typeof error === 'string' ? error : String(error));
+      // the records of this request were not stored: unsent, as is everything buffered
+      for (const u of units) this.unsent(u.record);
+      this.halt(new PutRecordsFailedError(code, e?.message ?? String(error), 1, cause));
       return;
     }
-    if (retryable) {
-      u.backoff ??= new Backoff({
-        maxAttempts: 10,
-        baseDelayMs: 100,
-        budgetMs: 60_000,
-        ...this.options.retry,
-      });
-      const delay = u.backoff.nextDelay();
+    if (isThrottle(error)) for (const u of units) this.options.rateLimiter?.throttled(u.shard);
+    for (const u of units) this.retryOrFail(u, code, e?.message ?? String(error), outcome);
+  }
+
+  private retryOrFail(u: Unit<T>, code: string, message: string, outcome: 'retry' | 'fail' | 'fatal'): void {
+    if (this.stopped) {
+      this.unsent(u.record);
+      return;
+    }
+    if (outcome === 'retry') {
+      u.retry ??= new RecordRetry(this.options.retry);
+      const delay = u.retry.next();
       if (delay !== undefined) {
-        u.backoff.retries++;
         this.counters.retries++;
         u.notBefore = Date.now() + delay;
         this.insert(u);
         return;
       }
     }
-    this.fail(u.record, new PutRecordsFailedError(code, message, u.attempts, cause));
+    this.fail(u.record, u.keys, new PutRecordsFailedError(code, message, u.attempts));
   }
 
   /** Puts a unit back in the buffer at its place in arrival order. */

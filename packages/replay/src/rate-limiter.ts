@@ -109,6 +109,16 @@ export class ShardRateLimiter {
     return Math.max(b.records.waitMs(1, reserved.records), b.bytes.waitMs(bytes, reserved.bytes));
   }
 
+  /**
+   * Kinesis throttled a record of `shard`: its budget is emptied and set 100 ms in debt, so that the shard
+   * gets a rest before more is sent to it. Other writers (live producers, other workers) share the shard.
+   */
+  throttled(shard: string, now = this.clock()): void {
+    const b = this.bucketsOf(shard, now);
+    b.records.tokens = Math.min(b.records.tokens, -b.records.rate / 10);
+    b.bytes.tokens = Math.min(b.bytes.tokens, -b.bytes.rate / 10);
+  }
+
   /** Spends the tokens of `records` records totalling `bytes` on `shard` (the balance may go below zero). */
   take(shard: string, records: number, bytes: number, now = this.clock()): void {
     const b = this.bucketsOf(shard, now);

@@ -1,268 +1,195 @@
-import { ShardMap } from '@kinesis-archive/agg';
-import {
-  type CheckpointStore,
-  CheckpointTracker,
-  checkLoadedCheckpoint,
-  verifyCheckpoint,
-} from './checkpoint.js';
-import { wrapEnvelope } from './envelope.js';
-import { CheckpointMismatchError, InvalidReplayOptionError, ReplayFailedError } from './errors.js';
-import { KinesisWriter, type KinesisWriterOptions } from './kinesis-writer.js';
+import { forEachLimit } from '@kinesis-archive/core';
+import { type CheckpointStore, CheckpointSaver, checkLoadedCheckpoint, type ReplayCheckpoint } from './checkpoint.js';
+import { UnitCursor } from './cursor.js';
+import { InvalidReplayOptionError, ReplayCallbackError, ReplayFailedError } from './errors.js';
+import { type FailureJournal, MemoryFailureJournal } from './journal.js';
 import { ProgressReporter, type ReplayProgress } from './progress.js';
-import { type RateLimit, ShardRateLimiter } from './rate-limiter.js';
 import type { ReplayResult } from './result.js';
-import { type Item, ShardAggregation, type Unit } from './shard-aggregation.js';
-import { openSource, type SourceOptions } from './source.js';
-import type { KinesisClientLike, ReplayFailure, ReplaySource } from './types.js';
-import { type CheckedRecord, checkRecord, DEFAULT_MAX_RECORD_BYTES } from './validate.js';
+import { runJournal, runUnit, type UnitContext } from './run-unit.js';
+import { blockJournaledKeys, maxUnsettledOf, openTarget, type ReplayTargetOptions } from './target.js';
+import type { ReplaySource } from './types.js';
+import { planUnits, type SourceOptions } from './units.js';
 
-const DEFAULT_AGGREGATE_MAX_AGE_MS = 1_000;
+/** Failures kept in a checkpoint when no journal is given: entries, and payload bytes (base64). */
+export const CHECKPOINT_FAILURE_LIMITS = { maxEntries: 100, maxBytes: 256 * 1024 } as const;
+/** Failures kept in memory when neither a journal nor a checkpoint is given. */
+export const MEMORY_FAILURE_LIMITS = { maxEntries: 1_000, maxBytes: 8 * 1_048_576 } as const;
 
 /** Options of {@link replay}. Give `streamName` or `streamARN`. */
-export interface ReplayOptions extends SourceOptions {
+export interface ReplayOptions extends SourceOptions, ReplayTargetOptions {
   /** An `ArchiveReader` (read with `query` or `scan`) or any (async) iterable of records. */
   source: ReplaySource;
-  /** Your configured Kinesis client (AWS SDK v3). */
-  kinesis: KinesisClientLike;
-  /** The target stream's name. */
-  streamName?: string | undefined;
-  /** The target stream's ARN. */
-  streamARN?: string | undefined;
-  /** Keep each partition key's order (default `true`); see {@link KinesisWriterOptions.ordered}. */
-  ordered?: boolean | undefined;
-  /** Pack user records into KPL aggregates, per shard (default `false`). */
-  aggregate?: boolean | undefined;
-  /**
-   * With `aggregate`: the longest a record waits in an aggregate that is not full before every held record is
-   * sent anyway, in ms (checked as records are read). Default 1,000. Without it, a shard that gets few records
-   * would hold its first one until the end, and the checkpoint could not move past it.
-   */
-  aggregateMaxAgeMs?: number | undefined;
-  /** Per-shard limits (default 1,000 records/s and 1 MiB/s per shard), or `false` for none. */
-  rateLimit?: RateLimit | false | undefined;
-  /** The target stream's shard map; loaded with `ListShards` when needed (rate limits, aggregation) and not given. */
-  shardMap?: ShardMap | undefined;
-  /** Send each record wrapped in the metadata envelope (see `wrapEnvelope`). Default `false`. */
-  envelope?: boolean | undefined;
-  /** Read, check and count; send nothing. */
-  dryRun?: boolean | undefined;
-  /** Stops the replay cleanly: no new request is sent, requests in flight complete, the checkpoint is saved. */
-  signal?: AbortSignal | undefined;
-  /** Progress callback, called at most every `progressIntervalMs` and once at the end. */
+  /** Scan segments run at once in this process (archive scans over `totalSegments` without `segment`). Default: all. */
+  segmentConcurrency?: number | undefined;
+  /** At most this many records are read in this run, over every segment. */
+  limit?: number | undefined;
+  /** Send the records of the failure journal again first, in journal order; those sent leave the journal. */
+  retryFailed?: boolean | undefined;
+  /** Progress callback, called at most every `progressIntervalMs` and once at the end. A throw stops the replay. */
   onProgress?: ((progress: ReplayProgress) => void) | undefined;
   /** Least time between two progress calls. Default 1,000 ms. */
   progressIntervalMs?: number | undefined;
   /** Records expected (for the progress `eta`). */
   total?: number | undefined;
-  /** Where to load and save the position, to resume a replay that stopped. */
+  /** Where to load and save the cursors (and, without a journal, the failures), to resume a replay that stopped. */
   checkpoint?: CheckpointStore | undefined;
-  /** Reject with {@link ReplayFailedError} (carrying the result) when a record failed. Default `false`. */
+  /** Reject with {@link ReplayFailedError} (carrying the result) when the result is not `ok` (aborts aside). */
   throwOnFailure?: boolean | undefined;
-  /** Tuning of the {@link KinesisWriter} (concurrency, batch limits, retries). */
-  writer?:
-    | Pick<
-        KinesisWriterOptions,
-        | 'concurrency'
-        | 'maxBatchRecords'
-        | 'maxBatchBytes'
-        | 'maxRecordBytes'
-        | 'maxBufferedRecords'
-        | 'lingerMs'
-        | 'retry'
-      >
-    | undefined;
 }
 
 /**
  * Replays an archive (or any record source) into a Kinesis stream: per-key order kept, partial failures retried,
- * per-shard rate limits, optional KPL aggregation, checkpoints, segments, dry run and abort.
+ * per-shard rate limits, optional KPL aggregation, resumable cursors, a failure journal, segments, dry run and
+ * abort.
  *
- * The promise resolves with a {@link ReplayResult}; `result.ok` is `false` when a record failed (listed in
- * `result.failed` with its error) or the replay was aborted. With `throwOnFailure: true` it rejects with
- * {@link ReplayFailedError} instead when a record failed. It rejects when the source or a checkpoint save fails
- * (after waiting for the requests in flight).
+ * The source is cut into units of work (each scan segment, a query, an iterable), each with a cursor in the
+ * source's own terms that passes a record only once Kinesis acknowledged it or the failure journal stored it.
+ * A fatal error (a request refused for every record, the journal failing, the source failing, a callback
+ * throwing) stops the replay at once; the promise still resolves, with `ok: false` and `stoppedBy`, so that the
+ * cursors, the journal and the counts are never lost. It rejects only for invalid options and a checkpoint that
+ * does not fit (before anything is sent), and with `throwOnFailure`.
  *
  * @example
  * ```ts
  * const reader = new ArchiveReader({ dynamodb, tableName: 'orders-archive-ALL', mode: 'ALL' });
- * const result = await replay({ source: reader, kinesis, streamName: 'orders-rebuild' });
- * if (!result.ok) console.error(result.failed);
+ * const result = await replay({ source: reader, kinesis, streamName: 'orders-rebuild', totalSegments: 4 });
+ * if (!result.ok) console.error(result.stoppedBy ?? result.failed);
  * ```
  */
 export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   const started = Date.now();
-  if (!options || typeof options !== 'object')
-    throw new InvalidReplayOptionError('options', options, 'an object');
-  const stream = options.streamARN
-    ? { streamARN: options.streamARN }
-    : options.streamName
-      ? { streamName: options.streamName }
-      : undefined;
-  if (!stream) throw new InvalidReplayOptionError('streamName', undefined, 'streamName or streamARN');
-  const opened = openSource(options.source, options);
-  const dryRun = options.dryRun === true;
-  const maxRecordBytes = options.writer?.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
-
-  const start = (await options.checkpoint?.load()) ?? undefined;
-  if (start) checkLoadedCheckpoint(start);
-  const startPosition = start?.position ?? 0;
-  const tracker = new CheckpointTracker(dryRun ? undefined : options.checkpoint, start);
-
-  const maxAgeMs = options.aggregateMaxAgeMs ?? DEFAULT_AGGREGATE_MAX_AGE_MS;
-  if (typeof maxAgeMs !== 'number' || !(maxAgeMs >= 0)) {
-    throw new InvalidReplayOptionError('aggregateMaxAgeMs', maxAgeMs, 'a number of ms >= 0');
+  if (!options || typeof options !== 'object') throw new InvalidReplayOptionError('options', options, 'an object');
+  if (!options.streamName && !options.streamARN) {
+    throw new InvalidReplayOptionError('streamName', undefined, 'streamName or streamARN');
   }
-  const needsMap = !dryRun && (options.aggregate === true || options.rateLimit !== false);
-  const shardMap = options.shardMap ?? (needsMap ? await ShardMap.load(options.kinesis, stream) : undefined);
-  const limiter =
-    options.rateLimit === false || dryRun
-      ? undefined
-      : new ShardRateLimiter(options.rateLimit ?? {}, shardMap);
+  const units = planUnits(options.source, options);
+  const concurrency = options.segmentConcurrency ?? units.length;
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw new InvalidReplayOptionError('segmentConcurrency', concurrency, 'an integer >= 1');
+  }
+  const limit = options.limit ?? Number.POSITIVE_INFINITY;
+  const maxUnsettled = maxUnsettledOf(options);
+  if (limit !== Number.POSITIVE_INFINITY && (!Number.isInteger(limit) || limit < 0)) {
+    throw new InvalidReplayOptionError('limit', limit, 'an integer >= 0');
+  }
+  const store = options.dryRun ? undefined : options.checkpoint;
+  const loaded = options.checkpoint ? await options.checkpoint.load() : undefined;
+  const saved =
+    loaded === undefined || loaded === null ? undefined : checkLoadedCheckpoint(loaded, units.map((u) => u.name));
+  const ownJournal = options.journal === undefined;
+  const journal: FailureJournal =
+    options.journal ??
+    new MemoryFailureJournal(options.checkpoint ? CHECKPOINT_FAILURE_LIMITS : MEMORY_FAILURE_LIMITS, saved?.failures ?? []);
 
-  const failed: ReplayFailure[] = [];
-  let read = 0;
-  let sent = 0;
-  let skipped = 0;
-  const fail = (item: Item, error: Error) => {
-    failed.push({ record: item.record, error });
-    tracker.settle(item.position, item.record);
+  let saver: CheckpointSaver | undefined;
+  const cursors = units.map((u) => new UnitCursor(u.name, saved?.units[u.name], () => saver?.request()));
+  const snapshot = (): ReplayCheckpoint => {
+    const state: ReplayCheckpoint = { version: 2, units: {} };
+    for (const c of cursors) state.units[c.name] = c.cursor;
+    if (ownJournal) state.failures = (journal as MemoryFailureJournal).entries;
+    return state;
   };
 
-  const progress = new ProgressReporter(
-    options.onProgress,
-    options.progressIntervalMs ?? 1_000,
-    options.total,
-  );
-  const counts = () => ({ read, sent, failed: failed.length, retries: writer?.stats.retries ?? 0 });
-
-  const internal = new AbortController();
-  const onAbort = () => internal.abort(options.signal?.reason);
-  if (options.signal?.aborted) onAbort();
-  else options.signal?.addEventListener('abort', onAbort, { once: true });
-
-  const writer = dryRun
-    ? undefined
-    : new KinesisWriter<Unit>({
-        ...options.writer,
-        kinesis: options.kinesis,
-        ...stream,
-        ordered: options.ordered ?? true,
-        rateLimiter: limiter,
-        signal: internal.signal,
-        onSent: (unit, info) => {
-          aggregation?.acknowledged(unit, info.shardId);
-          for (const item of unit.items) {
-            sent++;
-            tracker.settle(item.position, item.record);
-          }
-          progress.report(counts());
-        },
-        onFailed: (unit, error) => {
-          for (const item of unit.items) fail(item, error);
-        },
-      });
-  const aggregation =
-    options.aggregate && !dryRun && shardMap
-      ? new ShardAggregation(shardMap, maxRecordBytes, maxAgeMs)
-      : undefined;
-  const putUnits = async (units: Unit[]) => {
-    for (const unit of units) await writer!.put(unit);
+  const progress = new ProgressReporter(options.onProgress, options.progressIntervalMs ?? 1_000, options.total);
+  let stopOnError: (error: Error) => void = () => {};
+  const report = (final = false) => {
+    try {
+      progress.report(counts(), final);
+    } catch (error) {
+      stopOnError(new ReplayCallbackError(error));
+    }
   };
+  const { sink, maxRecordBytes, release } = await openTarget(options, journal, {
+    onJournalChange: () => saver?.request(),
+    onProgress: () => report(),
+  });
+  const counts = () => ({
+    read: sink.counts.read,
+    sent: sink.counts.sent,
+    failed: sink.counts.failed,
+    retries: sink.writerStats.retries,
+  });
+  stopOnError = (error) => sink.stop(error);
+  saver = new CheckpointSaver(store, snapshot, (error) => sink.stop(error as Error));
 
-  let sourceError: { error: unknown } | undefined;
+  const ctx: UnitContext = {
+    sink,
+    maxRecordBytes,
+    envelope: options.envelope === true,
+    budget: { remaining: limit },
+    maxUnsettled,
+  };
+  let retried = 0;
   try {
-    let position = 0;
-    for await (const record of opened.records) {
-      if (internal.signal.aborted) break;
-      const pos = position++;
-      if (pos < startPosition) {
-        if (pos === startPosition - 1 && start) verifyCheckpoint(start, record);
-        skipped++;
-        continue;
-      }
-      if (tracker.wasDone(pos)) {
-        tracker.settle(pos, record);
-        skipped++;
-        continue;
-      }
-      if (!opened.inSegment(record)) {
-        tracker.settle(pos, record);
-        continue;
-      }
-      read++;
-      const item: Item = { position: pos, record };
-      let checked: CheckedRecord;
-      try {
-        checked = checkRecord(record, pos, maxRecordBytes);
-        if (options.envelope) {
-          const data = wrapEnvelope(record, checked.data);
-          checked = checkRecord({ ...checked, data }, pos, maxRecordBytes);
-        }
-      } catch (error) {
-        fail(item, error as Error);
-        continue;
-      }
-      if (dryRun) {
-        tracker.settle(pos, record);
-      } else if (aggregation) {
-        await putUnits(await aggregation.due());
-        let units: Unit[];
-        try {
-          units = aggregation.add(item, checked);
-        } catch (error) {
-          fail(item, error as Error);
-          continue;
-        }
-        await putUnits(units);
-      } else {
-        await writer!.put({
-          partitionKey: checked.partitionKey,
-          data: checked.data,
-          explicitHashKey: checked.explicitHashKey,
-          orderingKeys: [checked.partitionKey],
-          items: [item],
-        });
-      }
-      progress.report(counts());
+    const blocking = !options.dryRun && (options.ordered ?? true) && (options.onKeyFailure ?? 'block') === 'block';
+    if (options.retryFailed && !options.dryRun) {
+      const before = sink.counts.sent;
+      await runJournal(journal, ctx);
+      await sink.settleAll(); // every journal record settled before a record of the source goes
+      retried = sink.counts.sent - before;
     }
-    if (position < startPosition && !internal.signal.aborted) {
-      // The source ended before the checkpoint position: it is not the source the checkpoint was saved for.
-      throw new CheckpointMismatchError(startPosition, start?.last, null);
-    }
-    if (aggregation && !internal.signal.aborted) await putUnits(await aggregation.flush());
+    // keys with a record still in the journal stay blocked: their later records must not pass it
+    if (blocking && !sink.signal.aborted) await blockJournaledKeys(sink, journal);
+    await forEachLimit(
+      units.map((u, i) => ({ u, cursor: cursors[i]! })),
+      concurrency,
+      ({ u, cursor }) => runUnit(u, cursor, ctx),
+    );
   } catch (error) {
-    if (!internal.signal.aborted || !isAbortError(error)) {
-      sourceError = { error };
-      internal.abort(error);
-    }
-  }
-  let stats: Awaited<ReturnType<KinesisWriter<Unit>['close']>> | undefined;
-  try {
-    // The signal still stops the writer while it sends what it buffered.
-    stats = writer ? await writer.close() : undefined;
-    await tracker.drain();
+    sink.stop(error as Error);
   } finally {
-    options.signal?.removeEventListener('abort', onAbort);
+    await sink.close();
+    release();
+    saver.request(); // the final state (cursors done, journal)
+    await saver.drain();
   }
-  if (sourceError) throw sourceError.error;
 
-  const aborted = internal.signal.aborted;
+  let failed: ReplayResult['failed'] = [];
+  try {
+    failed = await listFailures(journal);
+  } catch (error) {
+    sink.stop(error as Error);
+  }
+  const stats = sink.writerStats;
+  const aborted = options.signal?.aborted === true;
+  const unsent = cursors.flatMap((c) => c.unsettled());
   const result: ReplayResult = {
-    ok: failed.length === 0 && !aborted,
-    read,
-    sent,
-    kinesisRecords: stats?.sent ?? 0,
-    retries: stats?.retries ?? 0,
+    ok: false,
+    read: sink.counts.read,
+    sent: sink.counts.sent,
+    kinesisRecords: stats.kinesisRecords,
+    retries: stats.retries,
+    resent: stats.resent,
     failed,
-    skipped,
+    journaled: sink.counts.failed,
+    retriedFromJournal: retried,
+    unsent,
+    skipped: units.reduce((n, u) => n + u.skipped, 0),
     aborted,
-    elapsedMs: Date.now() - started,
+    cursors: Object.fromEntries(cursors.map((c) => [c.name, c.cursor])),
+    elapsedMs: 0,
   };
-  progress.report(counts(), true);
-  if (options.throwOnFailure && failed.length > 0) throw new ReplayFailedError(result);
+  report(true);
+  if (sink.stoppedBy) result.stoppedBy = sink.stoppedBy;
+  result.ok = failed.length === 0 && unsent.length === 0 && !aborted && !result.stoppedBy;
+  result.elapsedMs = Date.now() - started;
+  if (options.throwOnFailure && !result.ok && !aborted) throw new ReplayFailedError(result);
   return result;
 }
 
-function isAbortError(error: unknown): boolean {
-  return (error as { code?: unknown })?.code === 'ABORTED';
+/** The journal's entries, without payloads. */
+export async function listFailures(journal: FailureJournal): Promise<ReplayResult['failed']> {
+  const out: ReplayResult['failed'] = [];
+  for await (const e of journal.list()) {
+    const f: ReplayResult['failed'][number] = {
+      id: e.id,
+      record: { partitionKey: e.record.partitionKey },
+      error: { ...e.error },
+    };
+    if (e.record.sequenceNumber !== undefined) f.record.sequenceNumber = e.record.sequenceNumber;
+    if (e.record.subSequenceNumber !== undefined) f.record.subSequenceNumber = e.record.subSequenceNumber;
+    if (e.blockedBy !== undefined) f.blockedBy = e.blockedBy;
+    out.push(f);
+  }
+  return out;
 }

@@ -1,27 +1,8 @@
 import { Aggregator, ShardMap } from '@kinesis-archive/agg';
-import type { ReplayRecord } from './types.js';
-import type { CheckedRecord } from './validate.js';
-
-/** A source record and its position in the source. */
-export interface Item {
-  position: number;
-  record: ReplayRecord;
-}
-
-/** What the replayer hands to the writer: one Kinesis record and the source records it carries. */
-export interface Unit {
-  partitionKey: string;
-  data: Uint8Array;
-  explicitHashKey?: string | undefined;
-  orderingKeys: readonly string[];
-  items: Item[];
-  /** For an aggregate: the shard it was built for (Kinesis putting it on another one means a reshard). */
-  shardId?: string | undefined;
-}
+import { loneUnit, type ReadyItem, type Unit } from './item.js';
 
 interface Held {
-  item: Item;
-  checked: CheckedRecord;
+  item: ReadyItem;
 }
 
 /**
@@ -69,19 +50,26 @@ export class ShardAggregation {
    *
    * @throws what `Aggregator.add` throws for a record it rejects (nothing is added then).
    */
-  add(item: Item, checked: CheckedRecord): Unit[] {
+  add(item: ReadyItem): Unit[] {
     const units: Unit[] = [];
-    this.hold(item, checked, units);
+    this.hold(item, units);
     this.heldSince ??= this.clock();
     return units;
   }
 
   /**
-   * Notes where Kinesis put a unit. Another shard than the one it was built for means the stream was resharded:
-   * the map is reloaded before the next record (as the KPL does).
+   * Notes where Kinesis put a unit. An aggregate on another shard than the one it was built for means the stream
+   * was resharded: its user records may hash to another shard than the one that holds them, and a KCL consumer
+   * drops those. As the KPL does, the map is reloaded before the next record, and the user records are returned to
+   * be sent again, each on its own (Kinesis routes a lone record by its own hash key). Returns `undefined` when the
+   * unit landed where it was built for.
    */
-  acknowledged(unit: Unit, shardId: string): void {
-    if (unit.shardId && shardId && shardId !== unit.shardId) this.stale = true;
+  acknowledged(unit: Unit, shardId: string): Unit[] | undefined {
+    if (!unit.shardId || !shardId || shardId === unit.shardId) return undefined;
+    this.stale = true;
+    // a lone record (not an aggregate: those are larger than their one record) is routed by its own hash key
+    if (unit.items.length === 1 && unit.data.byteLength === unit.items[0]!.checked.data.byteLength) return undefined;
+    return unit.items.map(loneUnit);
   }
 
   /**
@@ -106,7 +94,8 @@ export class ShardAggregation {
     return units;
   }
 
-  private hold(item: Item, checked: CheckedRecord, units: Unit[]): void {
+  private hold(item: ReadyItem, units: Unit[]): void {
+    const checked = item.checked;
     // Held before it is added: a record the (frozen) map has no shard for comes straight back, un-aggregated.
     const shard = this.frozen.shardForKey(checked.partitionKey, checked.explicitHashKey)?.shardId ?? NO_SHARD;
     let list = this.held.get(shard);
@@ -114,7 +103,7 @@ export class ShardAggregation {
       list = [];
       this.held.set(shard, list);
     }
-    list.push({ item, checked });
+    list.push({ item });
     let outs: ReturnType<Aggregator['add']>;
     try {
       outs = this.aggregator.add(checked);
@@ -169,7 +158,7 @@ export class ShardAggregation {
     this.frozen = freeze(current);
     this.aggregator = new Aggregator({ shardMap: this.frozen, maxBytes: this.maxBytes });
     // Each key was under one shard, in order: adding them again in that order keeps every key's order.
-    for (const { item, checked } of held) this.hold(item, checked, units);
+    for (const { item } of held) this.hold(item, units);
     return units;
   }
 }

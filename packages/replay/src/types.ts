@@ -31,6 +31,10 @@ export interface ArchiveScanOptions {
   to?: Date | undefined;
   /** At most this many records in all. */
   limit?: number | undefined;
+  /** Return tombstones (deletion markers, empty data) too. */
+  includeTombstones?: boolean | undefined;
+  /** Resume after this record (one the same scan, in the same segment, returned before). */
+  startAfter?: { partitionKey: string; sequenceNumber: string; subSequenceNumber?: number } | undefined;
 }
 
 /** Options {@link ArchiveReaderLike.query} is called with (those of `ArchiveReader.query`): one key's history. */
@@ -47,6 +51,10 @@ export interface ArchiveQueryOptions {
   to?: Date | undefined;
   /** At most this many records. */
   limit?: number | undefined;
+  /** Return tombstones (deletion markers, empty data) too. */
+  includeTombstones?: boolean | undefined;
+  /** Resume after this record (one the same query returned before). */
+  startAfter?: { sequenceNumber: string; subSequenceNumber?: number } | undefined;
 }
 
 /**
@@ -63,12 +71,29 @@ export interface ArchiveReaderLike {
 /** Where `replay` reads from: an archive reader or any (async) iterable of records. */
 export type ReplaySource = ArchiveReaderLike | AsyncIterable<ReplayRecord> | Iterable<ReplayRecord>;
 
-/** A record that could not be replayed, and why. */
+/** Who a record is (no payload). */
+export interface RecordIdentity {
+  partitionKey: string;
+  sequenceNumber?: string | undefined;
+  subSequenceNumber?: number | undefined;
+}
+
+/**
+ * A record that could not be replayed, and why: an entry of the failure journal (which holds its payload; see
+ * `FailureJournal`), without the payload.
+ */
 export interface ReplayFailure {
-  /** The record as the source gave it. */
-  record: ReplayRecord;
-  /** Why: a validation error (`INVALID_PARTITION_KEY`, `RECORD_TOO_LARGE`, ...) or {@link PutRecordsFailedError}. */
-  error: Error;
+  /** The journal entry's id (`retryFailed` sends it again; `journal.remove([id])` clears it). */
+  id: string;
+  /** Who the record is. */
+  record: RecordIdentity;
+  /**
+   * Why: a validation error (`INVALID_PARTITION_KEY`, `RECORD_TOO_LARGE`, ...), `PUT_RECORDS_FAILED` (rejected, or
+   * retries used up) or `KEY_BLOCKED` (an earlier record of its key failed, see `onKeyFailure`).
+   */
+  error: { code: string; message: string; details?: Record<string, unknown> | undefined };
+  /** With `KEY_BLOCKED`: the key whose earlier record failed. */
+  blockedBy?: string | undefined;
 }
 
 /** The part of a Kinesis client the replay uses: a v3 `KinesisClient` fits. */

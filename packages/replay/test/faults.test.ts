@@ -1,7 +1,7 @@
 import { createLocalClients, type FaultProxy, startFaultProxy } from '@kinesis-archive/local';
 import { localAws } from '@kinesis-archive/local/vitest';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { PutRecordsFailedError, replay } from '../src/index.js';
+import { PutRecordsFailedError, type ReplayRecord, replay } from '../src/index.js';
 import { createStream, expectSameContent, iterate, makeRecords, readStream } from './helpers.js';
 
 const { clients, endpoints } = localAws();
@@ -96,22 +96,40 @@ describe('replay under injected faults', () => {
     expect(result.ok).toBe(false);
     expect(result.sent).toBe(0);
     expect(result.failed).toHaveLength(1);
-    expect(result.failed[0]!.record).toBe(record);
-    const error = result.failed[0]!.error as PutRecordsFailedError;
-    expect(error).toBeInstanceOf(PutRecordsFailedError);
-    expect(error.code).toBe('PUT_RECORDS_FAILED');
-    expect(error.errorCode).toBe('ProvisionedThroughputExceededException');
-    expect(error.attempts).toBe(4);
+    expect(result.failed[0]!.record).toEqual({ partitionKey: 'doomed' });
+    expect(result.failed[0]!.error).toMatchObject({
+      code: 'PUT_RECORDS_FAILED',
+      details: { errorCode: 'ProvisionedThroughputExceededException', attempts: 4 },
+    });
     expect(result.retries).toBe(3);
     expect(await readStream(kinesis, streamName)).toHaveLength(0);
   });
 
-  it('fails every record at once, without retrying, when the request itself is rejected (no such stream)', async () => {
-    const records = makeRecords(10, 3);
-    const result = await replay({ source: records, kinesis, streamName: 'no-such-stream', rateLimit: false });
+  it('stops within one request round when the request itself is refused (no such stream): no more reads, nothing journaled (finding 3)', async () => {
+    let yielded = 0;
+    async function* endless(): AsyncIterable<ReplayRecord> {
+      for (let i = 0; i < 1_000_000; i++) {
+        yielded++;
+        yield { partitionKey: `k-${i % 100}`, data: Buffer.alloc(1024, i & 0xff) };
+      }
+    }
+    const result = await replay({
+      source: endless(),
+      kinesis,
+      streamName: 'no-such-stream',
+      rateLimit: false,
+      checkpoint: { load: () => undefined, save: () => undefined },
+    });
     expect(result.ok).toBe(false);
+    expect(result.stoppedBy).toBeInstanceOf(PutRecordsFailedError);
+    expect((result.stoppedBy as PutRecordsFailedError).errorCode).toBe('ResourceNotFoundException');
     expect(result.retries).toBe(0);
-    expect(result.failed.map((f) => f.record)).toEqual(records);
-    expect((result.failed[0]!.error as PutRecordsFailedError).errorCode).toBe('ResourceNotFoundException');
+    expect(result.sent).toBe(0);
+    // nothing failed for good: every record read is unsent, and the cursor is before the first of them
+    expect(result.failed).toEqual([]);
+    expect(result.unsent).toHaveLength(result.read);
+    expect(result.cursors.iterable).toEqual({ done: false });
+    // reading stopped with the first answer: at most the writer's buffer (2,000) and the read window were read
+    expect(yielded).toBeLessThanOrEqual(5_001);
   });
 });

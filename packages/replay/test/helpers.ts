@@ -1,4 +1,4 @@
-import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import { type KinesisClient, ListShardsCommand } from '@aws-sdk/client-kinesis';
 import { deaggregate } from '@kinesis-archive/agg';
 import {
   createStream as createLocalStream,
@@ -6,7 +6,7 @@ import {
   uniqueName,
 } from '@kinesis-archive/local';
 import { expect } from 'vitest';
-import type { ReplayRecord } from '../src/index.js';
+import type { ReplayCheckpoint, ReplayRecord } from '../src/index.js';
 
 /** Creates a fresh, uniquely named ACTIVE stream and returns its name. */
 export async function createStream(kinesis: KinesisClient, shards = 2): Promise<string> {
@@ -79,4 +79,48 @@ export function makeRecords(n: number, keys: number, size = 64): ReplayRecord[] 
 /** An async iterable over the records (as a slow-ish source would give them). */
 export async function* iterate<T>(records: T[]): AsyncIterable<T> {
   for (const r of records) yield r;
+}
+
+/**
+ * Reads the stream as a KCL consumer does: each shard's aggregates deaggregated with the shard's hash key range,
+ * and an aggregate holding a sub-record outside that range dropped whole.
+ */
+export async function readAsKcl(kinesis: KinesisClient, streamName: string): Promise<ReadBack[]> {
+  const ranges = new Map<string, { startingHashKey: string; endingHashKey: string }>();
+  let token: string | undefined;
+  do {
+    const page = await kinesis.send(
+      token ? new ListShardsCommand({ NextToken: token }) : new ListShardsCommand({ StreamName: streamName }),
+    );
+    for (const s of page.Shards ?? []) {
+      ranges.set(s.ShardId!, {
+        startingHashKey: s.HashKeyRange!.StartingHashKey!,
+        endingHashKey: s.HashKeyRange!.EndingHashKey!,
+      });
+    }
+    token = page.NextToken;
+  } while (token);
+  const out: ReadBack[] = [];
+  for (const { shardId, records } of await readLocalStream(kinesis, streamName)) {
+    for (const r of records) {
+      const users = deaggregate(r, { onInvalid: 'passthrough', hashKeyRange: ranges.get(shardId)! });
+      if (users.some((u) => u.outOfRange)) continue; // dropped, as the KCL drops it
+      for (const u of users) {
+        out.push({
+          partitionKey: u.partitionKey,
+          explicitHashKey: u.explicitHashKey,
+          data: Buffer.from(u.data),
+          shardId,
+          aggregated: u.aggregated,
+        });
+      }
+    }
+  }
+  return out;
+}
+
+/** Records of a single-unit iterable replay the checkpoint has passed (its cursor's index + 1). */
+export function settledCount(c: ReplayCheckpoint): number {
+  const after = Object.values(c.units)[0]?.after;
+  return after && 'index' in after ? after.index + 1 : 0;
 }

@@ -2,7 +2,15 @@ import { createLocalClients, startFaultProxy } from '@kinesis-archive/local';
 import { localAws } from '@kinesis-archive/local/vitest';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type ReplayCheckpoint, type ReplayRecord, replay } from '../src/index.js';
-import { byKey, createStream, expectSameContent, iterate, makeRecords, readStream } from './helpers.js';
+import {
+  byKey,
+  createStream,
+  expectSameContent,
+  iterate,
+  makeRecords,
+  readStream,
+  settledCount,
+} from './helpers.js';
 
 const { clients, endpoints } = localAws();
 const kinesis = clients.kinesis;
@@ -71,13 +79,15 @@ describe('resume', () => {
     expect(first.result.ok).toBe(false);
     expect(first.result.failed).toEqual([]);
     expect(first.result.sent).toBeLessThan(1_000);
-    expect(store.saved.at(-1)!.position).toBe(first.result.sent);
+    expect(settledCount(store.saved.at(-1)!)).toBe(first.result.sent);
+    expect(first.result.unsent).toHaveLength(first.result.read - first.result.sent);
 
     const second = await replay({ source: iterate(records), kinesis, streamName, checkpoint: store });
     expect(second.ok).toBe(true);
     expect(second.skipped).toBe(first.result.sent);
     expect(second.sent).toBe(1_000 - first.result.sent);
-    expect(store.saved.at(-1)!.position).toBe(1_000);
+    expect(settledCount(store.saved.at(-1)!)).toBe(1_000);
+    expect(store.saved.at(-1)!.units.iterable?.done).toBe(true);
     expectSameContent(records, await readStream(kinesis, streamName));
   });
 
@@ -97,14 +107,33 @@ describe('resume', () => {
     expectOrderedWithReplays(records, back);
   });
 
-  it('refuses to resume on a source that does not match the checkpoint', async () => {
+  it('refuses to resume on a source that does not match the checkpoint, sending nothing', async () => {
     const streamName = await createStream(kinesis, 1);
     const records = makeRecords(20, 5);
     const store = memoryStore();
-    store.saved.push({ position: 10, last: { partitionKey: 'someone-else', sequenceNumber: '1' } });
-    await expect(replay({ source: records, kinesis, streamName, checkpoint: store })).rejects.toMatchObject({
-      code: 'CHECKPOINT_MISMATCH',
+    store.saved.push({
+      version: 2,
+      units: { iterable: { after: { index: 9, partitionKey: 'someone-else', sequenceNumber: '1' }, done: false } },
     });
+    const result = await replay({ source: records, kinesis, streamName, checkpoint: store });
+    expect(result.stoppedBy).toMatchObject({ code: 'CHECKPOINT_MISMATCH' });
+    expect(result.sent).toBe(0);
+    expect(await readStream(kinesis, streamName)).toHaveLength(0);
+  });
+
+  it('rejects, before sending, a checkpoint of the earlier format or of other units', async () => {
+    const streamName = await createStream(kinesis, 1);
+    const old = memoryStore();
+    old.saved.push({ position: 10 } as unknown as ReplayCheckpoint);
+    await expect(
+      replay({ source: makeRecords(20, 5), kinesis, streamName, checkpoint: old }),
+    ).rejects.toMatchObject({ code: 'CHECKPOINT_MISMATCH', message: /earlier format/ });
+    const other = memoryStore();
+    other.saved.push({ version: 2, units: { 'iterable:0/4': { done: false } } });
+    await expect(
+      replay({ source: makeRecords(20, 5), kinesis, streamName, checkpoint: other }),
+    ).rejects.toMatchObject({ code: 'CHECKPOINT_MISMATCH', message: /iterable:0\/4/ });
+    expect(await readStream(kinesis, streamName)).toHaveLength(0);
   });
 });
 
@@ -128,21 +157,25 @@ describe('resume on a source that shrank', () => {
     const streamName = await createStream(kinesis, 1);
     const records = makeRecords(100, 10);
     const store = memoryStore();
-    // A first run replayed 60 records; then the oldest 50 expired from the archive (TTL), so it now reads 50.
+    // A first run replayed 60 records; then the oldest 50 expired from the source, so it now reads 50.
     store.saved.push({
-      position: 60,
-      last: { partitionKey: records[59]!.partitionKey, sequenceNumber: records[59]!.sequenceNumber },
+      version: 2,
+      units: {
+        iterable: {
+          after: { index: 59, partitionKey: records[59]!.partitionKey, sequenceNumber: records[59]!.sequenceNumber },
+          done: false,
+        },
+      },
     });
     const shrunk = records.slice(50);
-    await expect(
-      replay({ source: iterate(shrunk), kinesis, streamName, checkpoint: store }),
-    ).rejects.toMatchObject({ code: 'CHECKPOINT_MISMATCH' });
+    const result = await replay({ source: iterate(shrunk), kinesis, streamName, checkpoint: store });
+    expect(result.stoppedBy).toMatchObject({ code: 'CHECKPOINT_MISMATCH' });
     expect(await readStream(kinesis, streamName)).toHaveLength(0);
   });
 });
 
 describe('resume after a crash while a record was being retried', () => {
-  it('re-sends at most the requests in flight, not every record acknowledged after the retried one', async () => {
+  it('re-sends at most the read window (maxUnsettledRecords), not every record acknowledged after the retried one', async () => {
     const streamName = await createStream(kinesis, 1);
     // One entry of the first request fails; its retry waits ~3 s while the later records (other keys) go on.
     const proxy = await startFaultProxy({
@@ -166,6 +199,7 @@ describe('resume after a crash while a record was being retried', () => {
         checkpoint: store,
         signal: controller.signal,
         progressIntervalMs: 0,
+        maxUnsettledRecords: 100,
         writer: {
           maxBatchRecords: 50,
           maxBufferedRecords: 60,
@@ -173,8 +207,9 @@ describe('resume after a crash while a record was being retried', () => {
           retry: { baseDelayMs: 3_000, maxDelayMs: 3_000, random: () => 0.99 },
         },
         onProgress: (p) => {
-          if (p.sent >= 300 && !atCrash) {
-            atCrash = structuredClone(store.saved.at(-1) ?? { position: 0 });
+          // the window is full behind the retried record: nothing more is read until it settles
+          if (p.sent >= 99 && !atCrash) {
+            atCrash = structuredClone(store.saved.at(-1) ?? { version: 2, units: { iterable: { done: false } } });
             controller.abort();
           }
         },
@@ -190,7 +225,7 @@ describe('resume after a crash while a record was being retried', () => {
       expect(second.ok).toBe(true);
       const back = await readStream(kinesis, streamName);
       expect(back.length - records.length).toBeGreaterThanOrEqual(0);
-      expect(back.length - records.length).toBeLessThanOrEqual(50); // one request of maxBatchRecords
+      expect(back.length - records.length).toBeLessThanOrEqual(100); // the read window
       expectOrderedWithReplays(records, back);
     } finally {
       proxied.destroy();

@@ -1,4 +1,13 @@
-/** Runs `fn` over `items` with at most `limit` calls in flight; resolves when all are done (never rejects early). */
+/**
+ * Runs `fn` over `items` with at most `limit` calls in flight; resolves when all are done. Give an `fn` that does
+ * not reject (it catches and records its errors): a rejection rejects the returned promise at once, while the
+ * calls already running, and the items after them, go on.
+ *
+ * @example
+ * ```ts
+ * await forEachLimit(segments, 4, async (segment) => runSegment(segment));
+ * ```
+ */
 export async function forEachLimit<T>(
   items: readonly T[],
   limit: number,
