@@ -31,7 +31,8 @@ export type CheckpointStore = Store<ReplayCheckpoint>;
  */
 export function checkLoadedCheckpoint(checkpoint: unknown, unitNames: readonly string[]): ReplayCheckpoint {
   const c = checkpoint as Partial<ReplayCheckpoint> & { position?: unknown };
-  if (!c || typeof c !== 'object') throw new InvalidReplayOptionError('checkpoint', String(c), 'a saved checkpoint');
+  if (!c || typeof c !== 'object')
+    throw new InvalidReplayOptionError('checkpoint', String(c), 'a saved checkpoint');
   if (c.version !== 2) {
     throw new CheckpointMismatchError(
       c.position !== undefined

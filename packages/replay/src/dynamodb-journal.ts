@@ -1,6 +1,6 @@
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type BackoffOptions, retry } from '@kinesis-archive/core';
-import { isJournalEntry, type FailureJournal, type JournalEntry } from './journal.js';
+import { type FailureJournal, isJournalEntry, type JournalEntry } from './journal.js';
 
 type Item = Record<string, AttributeValue>;
 
@@ -87,7 +87,8 @@ export class DynamoDBFailureJournal implements FailureJournal {
     let start: Item | undefined;
     let head: { entry: JournalEntry; parts: string[]; chunks: number } | undefined;
     const done = function* (h: typeof head): Generator<JournalEntry> {
-      if (h && h.parts.length === h.chunks) yield { ...h.entry, record: { ...h.entry.record, data: h.parts.join('') } };
+      if (h && h.parts.length === h.chunks)
+        yield { ...h.entry, record: { ...h.entry.record, data: h.parts.join('') } };
     };
     do {
       const page = await this.call(() =>

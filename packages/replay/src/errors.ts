@@ -111,9 +111,13 @@ export class WriterCallbackError extends KinesisArchiveError {
   readonly stats: Readonly<KinesisWriterStats<unknown>>;
 
   constructor(cause: unknown, stats: Readonly<KinesisWriterStats<unknown>>) {
-    super('CALLBACK_FAILED', `a KinesisWriter callback threw: ${cause instanceof Error ? cause.message : String(cause)}`, {
-      cause,
-    });
+    super(
+      'CALLBACK_FAILED',
+      `a KinesisWriter callback threw: ${cause instanceof Error ? cause.message : String(cause)}`,
+      {
+        cause,
+      },
+    );
     this.stats = stats;
   }
 }
@@ -121,8 +125,12 @@ export class WriterCallbackError extends KinesisArchiveError {
 /** A callback of the replay (`onProgress`) threw: the replay stopped, with its result. Code `CALLBACK_FAILED`. */
 export class ReplayCallbackError extends KinesisArchiveError {
   constructor(cause: unknown) {
-    super('CALLBACK_FAILED', `a replay callback threw: ${cause instanceof Error ? cause.message : String(cause)}`, {
-      cause,
-    });
+    super(
+      'CALLBACK_FAILED',
+      `a replay callback threw: ${cause instanceof Error ? cause.message : String(cause)}`,
+      {
+        cause,
+      },
+    );
   }
 }

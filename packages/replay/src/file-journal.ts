@@ -1,7 +1,7 @@
-import { createReadStream } from 'node:fs';
+import type { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
-import { isJournalEntry, type FailureJournal, type JournalEntry } from './journal.js';
+import { type FailureJournal, isJournalEntry, type JournalEntry } from './journal.js';
 
 /**
  * A failure journal in a JSON-lines file: each `append` writes its entries and syncs the file to disk before it

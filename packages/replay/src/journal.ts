@@ -181,7 +181,10 @@ export function toJournalRecord(record: ReplayRecord, data: Uint8Array): Journal
 
 /** A journaled record back as a {@link ReplayRecord}. */
 export function fromJournalRecord(r: JournalRecord): ReplayRecord {
-  const out: ReplayRecord = { partitionKey: r.partitionKey, data: new Uint8Array(Buffer.from(r.data, 'base64')) };
+  const out: ReplayRecord = {
+    partitionKey: r.partitionKey,
+    data: new Uint8Array(Buffer.from(r.data, 'base64')),
+  };
   if (r.explicitHashKey !== undefined) out.explicitHashKey = r.explicitHashKey;
   if (r.sequenceNumber !== undefined) out.sequenceNumber = r.sequenceNumber;
   if (r.subSequenceNumber !== undefined) out.subSequenceNumber = r.subSequenceNumber;

@@ -273,14 +273,14 @@ export class KinesisWriter<T extends WriterRecord = WriterRecord> {
   }
 
   /**
-   * Blocks keys from now on (with `onKeyFailure: 'block'`; otherwise does nothing): their buffered records fail
-   * with {@link KeyBlockedError}, and so do later ones. For a caller that knows of a failure the writer did not
-   * see (a record it could not even check, or one journaled by an earlier run).
+   * Blocks keys from now on (with `onKeyFailure: 'block'`; otherwise does nothing): records of them put after
+   * this call fail with {@link KeyBlockedError}; those already buffered came before and still go. For a caller
+   * that knows of a failure the writer did not see (a record it could not even check, or one journaled by an
+   * earlier run).
    */
   blockKeys(keys: readonly string[], error: Error): void {
     if (!this.order.blockOnFailure) return;
     this.order.failed(keys, error);
-    this.failBlocked();
   }
 
   /**
@@ -384,7 +384,8 @@ export class KinesisWriter<T extends WriterRecord = WriterRecord> {
     this.pending = [];
     for (const u of buffered) this.unsent(u.record);
     this.clearTimer();
-    for (const w of this.roomWaiters.splice(0)) w.reject(error instanceof AbortError ? error : new WriterStoppedError(error));
+    for (const w of this.roomWaiters.splice(0))
+      w.reject(error instanceof AbortError ? error : new WriterStoppedError(error));
     this.settled();
   }
 
@@ -512,7 +513,12 @@ export class KinesisWriter<T extends WriterRecord = WriterRecord> {
       } else {
         if (r?.ErrorCode && isThrottle(r.ErrorCode)) this.options.rateLimiter?.throttled(u.shard);
         const outcome = entryOutcome(r === undefined ? undefined : (r.ErrorCode ?? 'MissingSequenceNumber'));
-        this.retryOrFail(u, r?.ErrorCode ?? 'MissingResult', r?.ErrorMessage ?? 'no result for this entry', outcome);
+        this.retryOrFail(
+          u,
+          r?.ErrorCode ?? 'MissingResult',
+          r?.ErrorMessage ?? 'no result for this entry',
+          outcome,
+        );
       }
     }
   }

@@ -1,5 +1,10 @@
 import { forEachLimit } from '@kinesis-archive/core';
-import { type CheckpointStore, CheckpointSaver, checkLoadedCheckpoint, type ReplayCheckpoint } from './checkpoint.js';
+import {
+  CheckpointSaver,
+  type CheckpointStore,
+  checkLoadedCheckpoint,
+  type ReplayCheckpoint,
+} from './checkpoint.js';
 import { UnitCursor } from './cursor.js';
 import { InvalidReplayOptionError, ReplayCallbackError, ReplayFailedError } from './errors.js';
 import { type FailureJournal, MemoryFailureJournal } from './journal.js';
@@ -21,7 +26,7 @@ export interface ReplayOptions extends SourceOptions, ReplayTargetOptions {
   source: ReplaySource;
   /** Scan segments run at once in this process (archive scans over `totalSegments` without `segment`). Default: all. */
   segmentConcurrency?: number | undefined;
-  /** At most this many records are read in this run, over every segment. */
+  /** At most this many records are read in this run, over every segment (`scan.limit`, if given, counts the same). */
   limit?: number | undefined;
   /** Send the records of the failure journal again first, in journal order; those sent leave the journal. */
   retryFailed?: boolean | undefined;
@@ -58,7 +63,8 @@ export interface ReplayOptions extends SourceOptions, ReplayTargetOptions {
  */
 export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   const started = Date.now();
-  if (!options || typeof options !== 'object') throw new InvalidReplayOptionError('options', options, 'an object');
+  if (!options || typeof options !== 'object')
+    throw new InvalidReplayOptionError('options', options, 'an object');
   if (!options.streamName && !options.streamARN) {
     throw new InvalidReplayOptionError('streamName', undefined, 'streamName or streamARN');
   }
@@ -67,7 +73,8 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     throw new InvalidReplayOptionError('segmentConcurrency', concurrency, 'an integer >= 1');
   }
-  const limit = options.limit ?? Number.POSITIVE_INFINITY;
+  const scanLimit = (options.scan as { limit?: number } | undefined)?.limit;
+  const limit = options.limit ?? scanLimit ?? Number.POSITIVE_INFINITY;
   const maxUnsettled = maxUnsettledOf(options);
   if (limit !== Number.POSITIVE_INFINITY && (!Number.isInteger(limit) || limit < 0)) {
     throw new InvalidReplayOptionError('limit', limit, 'an integer >= 0');
@@ -75,11 +82,19 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   const store = options.dryRun ? undefined : options.checkpoint;
   const loaded = options.checkpoint ? await options.checkpoint.load() : undefined;
   const saved =
-    loaded === undefined || loaded === null ? undefined : checkLoadedCheckpoint(loaded, units.map((u) => u.name));
+    loaded === undefined || loaded === null
+      ? undefined
+      : checkLoadedCheckpoint(
+          loaded,
+          units.map((u) => u.name),
+        );
   const ownJournal = options.journal === undefined;
   const journal: FailureJournal =
     options.journal ??
-    new MemoryFailureJournal(options.checkpoint ? CHECKPOINT_FAILURE_LIMITS : MEMORY_FAILURE_LIMITS, saved?.failures ?? []);
+    new MemoryFailureJournal(
+      options.checkpoint ? CHECKPOINT_FAILURE_LIMITS : MEMORY_FAILURE_LIMITS,
+      saved?.failures ?? [],
+    );
 
   let saver: CheckpointSaver | undefined;
   const cursors = units.map((u) => new UnitCursor(u.name, saved?.units[u.name], () => saver?.request()));
@@ -90,7 +105,11 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     return state;
   };
 
-  const progress = new ProgressReporter(options.onProgress, options.progressIntervalMs ?? 1_000, options.total);
+  const progress = new ProgressReporter(
+    options.onProgress,
+    options.progressIntervalMs ?? 1_000,
+    options.total,
+  );
   let stopOnError: (error: Error) => void = () => {};
   const report = (final = false) => {
     try {
@@ -121,7 +140,8 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   };
   let retried = 0;
   try {
-    const blocking = !options.dryRun && (options.ordered ?? true) && (options.onKeyFailure ?? 'block') === 'block';
+    const blocking =
+      !options.dryRun && (options.ordered ?? true) && (options.onKeyFailure ?? 'block') === 'block';
     if (options.retryFailed && !options.dryRun) {
       const before = sink.counts.sent;
       await runJournal(journal, ctx);

@@ -45,7 +45,11 @@ export async function runUnit(source: UnitSource, cursor: UnitCursor, ctx: UnitC
       try {
         checked = checkRecord(record, sink.counts.read - 1, ctx.maxRecordBytes);
         if (ctx.envelope) {
-          checked = checkRecord({ ...checked, data: wrapEnvelope(record, checked.data) }, sink.counts.read - 1, ctx.maxRecordBytes);
+          checked = checkRecord(
+            { ...checked, data: wrapEnvelope(record, checked.data) },
+            sink.counts.read - 1,
+            ctx.maxRecordBytes,
+          );
         }
       } catch (error) {
         sink.fail(item, error as Error);
@@ -89,7 +93,11 @@ export async function runJournal(journal: FailureJournal, ctx: UnitContext): Pro
       try {
         checked = checkRecord(record, count - 1, ctx.maxRecordBytes);
         if (ctx.envelope) {
-          checked = checkRecord({ ...checked, data: wrapEnvelope(record, checked.data) }, count - 1, ctx.maxRecordBytes);
+          checked = checkRecord(
+            { ...checked, data: wrapEnvelope(record, checked.data) },
+            count - 1,
+            ctx.maxRecordBytes,
+          );
         }
       } catch (error) {
         sink.fail(item, error as Error);

@@ -77,7 +77,11 @@ export interface ReplaySegmentResult {
 export async function replaySegment(options: ReplaySegmentOptions): Promise<ReplaySegmentResult> {
   const started = Date.now();
   if (!isArchiveReader(options.source)) {
-    throw new InvalidReplayOptionError('source', typeof options.source, 'an ArchiveReader (scan and query methods)');
+    throw new InvalidReplayOptionError(
+      'source',
+      typeof options.source,
+      'an ArchiveReader (scan and query methods)',
+    );
   }
   const { segment, totalSegments } = options;
   if (!Number.isInteger(totalSegments) || totalSegments < 1) {
@@ -98,7 +102,11 @@ export async function replaySegment(options: ReplaySegmentOptions): Promise<Repl
     throw new InvalidReplayOptionError('journal', options.journal, 'a FailureJournal');
   }
   if (options.cursor !== undefined && typeof options.cursor?.done !== 'boolean') {
-    throw new InvalidReplayOptionError('cursor', JSON.stringify(options.cursor), 'a cursor a replaySegment returned');
+    throw new InvalidReplayOptionError(
+      'cursor',
+      JSON.stringify(options.cursor),
+      'a cursor a replaySegment returned',
+    );
   }
   const unit = scanUnit(options.source, options.scan ?? {}, segment, totalSegments);
   const cursor = new UnitCursor(unit.name, options.cursor);
@@ -135,7 +143,10 @@ export async function replaySegment(options: ReplaySegmentOptions): Promise<Repl
   };
   const stopped = sink.stoppedBy;
   if (stopped) {
-    stats.stoppedBy = { code: String((stopped as { code?: unknown }).code ?? stopped.name), message: stopped.message };
+    stats.stoppedBy = {
+      code: String((stopped as { code?: unknown }).code ?? stopped.name),
+      message: stopped.message,
+    };
   }
   return { cursor: cursor.cursor, done: cursor.done, stats };
 }

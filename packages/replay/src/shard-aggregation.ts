@@ -68,7 +68,8 @@ export class ShardAggregation {
     if (!unit.shardId || !shardId || shardId === unit.shardId) return undefined;
     this.stale = true;
     // a lone record (not an aggregate: those are larger than their one record) is routed by its own hash key
-    if (unit.items.length === 1 && unit.data.byteLength === unit.items[0]!.checked.data.byteLength) return undefined;
+    if (unit.items.length === 1 && unit.data.byteLength === unit.items[0]!.checked.data.byteLength)
+      return undefined;
     return unit.items.map(loneUnit);
   }
 

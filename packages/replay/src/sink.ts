@@ -2,12 +2,7 @@ import type { ShardMap } from '@kinesis-archive/agg';
 import { AbortError, KinesisArchiveError } from '@kinesis-archive/core';
 import { KeyBlockedError } from './errors.js';
 import { type Item, loneUnit, type ReadyItem, type Unit } from './item.js';
-import {
-  type FailureJournal,
-  type JournalEntry,
-  newJournalId,
-  toJournalRecord,
-} from './journal.js';
+import { type FailureJournal, type JournalEntry, newJournalId, toJournalRecord } from './journal.js';
 import { KinesisWriter, type KinesisWriterOptions } from './kinesis-writer.js';
 import type { ShardRateLimiter } from './rate-limiter.js';
 import { ShardAggregation } from './shard-aggregation.js';
@@ -16,7 +11,13 @@ import type { KinesisClientLike, ReplayRecord } from './types.js';
 /** The writer tuning a replay passes through. */
 export type WriterTuning = Pick<
   KinesisWriterOptions,
-  'concurrency' | 'maxBatchRecords' | 'maxBatchBytes' | 'maxRecordBytes' | 'maxBufferedRecords' | 'lingerMs' | 'retry'
+  | 'concurrency'
+  | 'maxBatchRecords'
+  | 'maxBatchBytes'
+  | 'maxRecordBytes'
+  | 'maxBufferedRecords'
+  | 'lingerMs'
+  | 'retry'
 >;
 
 /** The journal could not store a failed record: the replay stopped before it. Code `JOURNAL_WRITE_FAILED`. */
@@ -95,7 +96,8 @@ export class Sink {
       });
     }
     const agg = options.aggregation;
-    if (agg && this.writer) this.aggregation = new ShardAggregation(agg.shardMap, agg.maxRecordBytes, agg.maxAgeMs);
+    if (agg && this.writer)
+      this.aggregation = new ShardAggregation(agg.shardMap, agg.maxRecordBytes, agg.maxAgeMs);
   }
 
   /** The signal that fires when the replay stops (fatal error) or is aborted. */
@@ -245,7 +247,9 @@ export class Sink {
           } catch (error) {
             // not stored: these records are not settled, so no cursor passes them
             this.stop(
-              (error as { code?: string }).code === 'JOURNAL_FULL' ? (error as Error) : new JournalWriteError(error),
+              (error as { code?: string }).code === 'JOURNAL_FULL'
+                ? (error as Error)
+                : new JournalWriteError(error),
             );
             this.queue = [];
             this.removals = [];
@@ -304,6 +308,7 @@ function safeRecord(record: ReplayRecord | undefined): ReplayRecord {
     sequenceNumber: typeof r.sequenceNumber === 'string' ? r.sequenceNumber : undefined,
     subSequenceNumber: typeof r.subSequenceNumber === 'number' ? r.subSequenceNumber : undefined,
     shardId: typeof r.shardId === 'string' ? r.shardId : undefined,
-    approximateArrivalTimestamp: r.approximateArrivalTimestamp instanceof Date ? r.approximateArrivalTimestamp : undefined,
+    approximateArrivalTimestamp:
+      r.approximateArrivalTimestamp instanceof Date ? r.approximateArrivalTimestamp : undefined,
   };
 }

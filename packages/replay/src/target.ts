@@ -68,7 +68,8 @@ export interface ReplayTargetOptions {
 /** Checks `maxUnsettledRecords`. */
 export function maxUnsettledOf(options: ReplayTargetOptions): number {
   const max = options.maxUnsettledRecords ?? 5_000;
-  if (!Number.isInteger(max) || max < 1) throw new InvalidReplayOptionError('maxUnsettledRecords', max, 'an integer >= 1');
+  if (!Number.isInteger(max) || max < 1)
+    throw new InvalidReplayOptionError('maxUnsettledRecords', max, 'an integer >= 1');
   return max;
 }
 

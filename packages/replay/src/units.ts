@@ -53,10 +53,13 @@ function archivePosition(record: ReplayRecord): SourcePosition {
 function archiveAfter(after: SourcePosition | undefined, unit: string) {
   if (after === undefined) return undefined;
   if (!('sequenceNumber' in after) || 'index' in after || typeof after.sequenceNumber !== 'string') {
-    throw new CheckpointMismatchError(`unit ${unit} reads an archive, the cursor is a position of an iterable`, {
-      unit,
-      after,
-    });
+    throw new CheckpointMismatchError(
+      `unit ${unit} reads an archive, the cursor is a position of an iterable`,
+      {
+        unit,
+        after,
+      },
+    );
   }
   return after;
 }
@@ -107,7 +110,10 @@ export function queryUnit(reader: ArchiveReaderLike, query: ArchiveQueryOptions)
             `the cursor is in the history of ${JSON.stringify(start.partitionKey)}, the query reads ${JSON.stringify(query.partitionKey)}`,
           );
         }
-        options.startAfter = { sequenceNumber: start.sequenceNumber, subSequenceNumber: start.subSequenceNumber };
+        options.startAfter = {
+          sequenceNumber: start.sequenceNumber,
+          subSequenceNumber: start.subSequenceNumber,
+        };
       }
       for await (const record of reader.query(options)) yield { record, position: archivePosition(record) };
     },
@@ -131,9 +137,12 @@ export function iterableUnit(
     skipped: 0,
     async *read(after, limit) {
       if (after !== undefined && !('index' in after)) {
-        throw new CheckpointMismatchError('the cursor is a position in an archive, the source is an iterable', {
-          after,
-        });
+        throw new CheckpointMismatchError(
+          'the cursor is a position in an archive, the source is an iterable',
+          {
+            after,
+          },
+        );
       }
       const resumeAt = after?.index ?? -1;
       let index = -1;
@@ -191,8 +200,11 @@ function checkIdentity(after: SourcePosition & { index: number }, record: Replay
 export interface SourceOptions {
   /** With an archive reader: read one key's history with `query` instead of a scan. */
   query?: ArchiveQueryOptions | undefined;
-  /** With an archive reader: the scan's options (time range, tombstones). */
-  scan?: Omit<ArchiveScanOptions, 'segment' | 'totalSegments' | 'startAfter'> | undefined;
+  /**
+   * With an archive reader: the scan's options (time range, `includeTombstones`: deletions replay as records
+   * with empty data). The number of records is the replay's `limit`, over every segment.
+   */
+  scan?: Omit<ArchiveScanOptions, 'segment' | 'totalSegments' | 'startAfter' | 'limit'> | undefined;
   /** This worker's segment, `0 .. totalSegments-1`. Without it (archive scans), every segment runs here. */
   segment?: number | undefined;
   /** Number of segments the source is split into. */
@@ -225,7 +237,8 @@ export function planUnits(source: ReplaySource, options: SourceOptions): UnitSou
       }
       return [queryUnit(source, options.query)];
     }
-    const scan = { ...options.scan };
+    // the replay's `limit` counts over all segments; a scan limit would count per segment
+    const { limit: _perSegment, ...scan } = { ...options.scan } as ArchiveScanOptions;
     if (totalSegments === undefined) return [scanUnit(source, scan, undefined, undefined)];
     if (segment !== undefined) return [scanUnit(source, scan, segment, totalSegments)];
     return Array.from({ length: totalSegments }, (_, s) => scanUnit(source, scan, s, totalSegments));
@@ -253,7 +266,7 @@ export function planUnits(source: ReplaySource, options: SourceOptions): UnitSou
     throw new InvalidReplayOptionError(
       'segment',
       undefined,
-      'this worker\'s segment (an iterable is read whole by each worker, which keeps its share)',
+      "this worker's segment (an iterable is read whole by each worker, which keeps its share)",
     );
   }
   return [iterableUnit(records, segment, totalSegments)];

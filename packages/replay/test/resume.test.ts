@@ -113,7 +113,9 @@ describe('resume', () => {
     const store = memoryStore();
     store.saved.push({
       version: 2,
-      units: { iterable: { after: { index: 9, partitionKey: 'someone-else', sequenceNumber: '1' }, done: false } },
+      units: {
+        iterable: { after: { index: 9, partitionKey: 'someone-else', sequenceNumber: '1' }, done: false },
+      },
     });
     const result = await replay({ source: records, kinesis, streamName, checkpoint: store });
     expect(result.stoppedBy).toMatchObject({ code: 'CHECKPOINT_MISMATCH' });
@@ -162,7 +164,11 @@ describe('resume on a source that shrank', () => {
       version: 2,
       units: {
         iterable: {
-          after: { index: 59, partitionKey: records[59]!.partitionKey, sequenceNumber: records[59]!.sequenceNumber },
+          after: {
+            index: 59,
+            partitionKey: records[59]!.partitionKey,
+            sequenceNumber: records[59]!.sequenceNumber,
+          },
           done: false,
         },
       },
@@ -209,7 +215,9 @@ describe('resume after a crash while a record was being retried', () => {
         onProgress: (p) => {
           // the window is full behind the retried record: nothing more is read until it settles
           if (p.sent >= 99 && !atCrash) {
-            atCrash = structuredClone(store.saved.at(-1) ?? { version: 2, units: { iterable: { done: false } } });
+            atCrash = structuredClone(
+              store.saved.at(-1) ?? { version: 2, units: { iterable: { done: false } } },
+            );
             controller.abort();
           }
         },
