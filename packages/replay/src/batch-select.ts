@@ -34,10 +34,19 @@ export function selectBatch<U extends Selectable>(
   pending: readonly U[],
   now: number,
   limits: BatchLimits,
-  order: { ordered: boolean; inFlightKeys: Iterable<string> },
+  order: { ordered: boolean; inFlight: ReadonlyMap<string, number> },
   limiter: ShardRateLimiter | undefined,
 ): Selection<U> {
-  const blocked = new Set<string>(order.ordered ? order.inFlightKeys : []);
+  // keys held back in this pass (the in-flight ones are looked up where they are: no copy per batch)
+  const blocked = new Set<string>();
+  const inFlight = order.inFlight;
+  const held = (keys: readonly string[]): boolean => {
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i]!;
+      if (blocked.has(k) || inFlight.has(k)) return true;
+    }
+    return false;
+  };
   const reserved = new Map<string, { records: number; bytes: number }>();
   const units: U[] = [];
   let bytes = 0;
@@ -52,7 +61,7 @@ export function selectBatch<U extends Selectable>(
     if (u.notBefore > now) {
       skip = true;
       wakeAt = minDefined(wakeAt, u.notBefore);
-    } else if (order.ordered && u.keys.some((k) => blocked.has(k))) {
+    } else if (order.ordered && held(u.keys)) {
       skip = true;
     } else if (limiter) {
       const r = reserved.get(u.shard) ?? { records: 0, bytes: 0 };
@@ -67,7 +76,7 @@ export function selectBatch<U extends Selectable>(
       }
     }
     // a record waiting holds back the later records of its keys
-    if (order.ordered) for (const k of u.keys) blocked.add(k);
+    if (order.ordered) for (let i = 0; i < u.keys.length; i++) blocked.add(u.keys[i]!);
     if (skip) continue;
     units.push(u);
     bytes += u.size;

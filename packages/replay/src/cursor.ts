@@ -21,8 +21,13 @@ export class UnitCursor {
   private next = 0;
   /** Ordinals below this are passed. */
   private passed = 0;
-  /** Positions of the records read and not passed yet, by ordinal (settled ones are marked). */
-  private readonly open = new Map<number, { position: SourcePosition; settled: boolean }>();
+  /**
+   * Positions of the records read and not passed yet: ordinal `o` is at index `o - base` (from `passed - base`
+   * on); `settled` marks those settled out of order. Arrays, trimmed as the prefix passes: no object per record.
+   */
+  private positions: SourcePosition[] = [];
+  private settledFlags: boolean[] = [];
+  private base = 0;
   private after: SourcePosition | undefined;
   private exhausted: boolean;
 
@@ -44,7 +49,7 @@ export class UnitCursor {
 
   /** True once the source was read to its end and every record settled. */
   get done(): boolean {
-    return this.exhausted && this.open.size === 0;
+    return this.exhausted && this.next === this.passed;
   }
 
   /** Where the unit resumes: after this record. */
@@ -54,7 +59,7 @@ export class UnitCursor {
 
   /** Records read and not passed. */
   get openCount(): number {
-    return this.open.size;
+    return this.next - this.passed;
   }
 
   /**
@@ -63,7 +68,7 @@ export class UnitCursor {
    * would send again, grow without bound.
    */
   room(max: number, signal: AbortSignal): Promise<void> {
-    if (this.open.size < max || signal.aborted) return Promise.resolve();
+    if (this.openCount < max || signal.aborted) return Promise.resolve();
     return new Promise((resolve) => {
       const done = () => {
         signal.removeEventListener('abort', done);
@@ -79,28 +84,30 @@ export class UnitCursor {
 
   /** Notes a record read; returns its ordinal for {@link settle}. */
   add(position: SourcePosition): number {
-    const ordinal = this.next++;
-    this.open.set(ordinal, { position, settled: false });
-    return ordinal;
+    this.positions.push(position);
+    this.settledFlags.push(false);
+    return this.next++;
   }
 
   /** Notes that the record was settled; passes the prefix. */
   settle(ordinal: number): void {
-    const entry = this.open.get(ordinal);
-    if (!entry || entry.settled) return;
-    entry.settled = true;
+    if (ordinal < this.passed || ordinal >= this.next) return;
+    const i = ordinal - this.base;
+    if (this.settledFlags[i]) return;
+    this.settledFlags[i] = true;
     if (ordinal !== this.passed) return;
-    let moved = false;
-    for (let e = this.open.get(this.passed); e?.settled; e = this.open.get(this.passed)) {
-      this.after = e.position;
-      this.open.delete(this.passed);
-      this.passed++;
-      moved = true;
+    let j = i;
+    while (j < this.settledFlags.length && this.settledFlags[j]) j++;
+    this.after = this.positions[j - 1];
+    this.passed = this.base + j;
+    // trim the passed part now and then (not on every record: a splice costs the length)
+    if (j >= 1024 && j * 2 >= this.positions.length) {
+      this.positions = this.positions.slice(j);
+      this.settledFlags = this.settledFlags.slice(j);
+      this.base += j;
     }
-    if (moved) {
-      if (this.waiter && this.open.size < this.waiter.max) this.waiter.done();
-      this.onChange();
-    }
+    if (this.waiter && this.openCount < this.waiter.max) this.waiter.done();
+    this.onChange();
   }
 
   /** Notes that the source ended (every record of it was added). */
@@ -113,7 +120,9 @@ export class UnitCursor {
   /** Positions of the records read and not settled (unsent at an abort or a stop), in read order. */
   unsettled(): SourcePosition[] {
     const out: SourcePosition[] = [];
-    for (const e of this.open.values()) if (!e.settled) out.push(e.position);
+    for (let i = this.passed - this.base; i < this.positions.length; i++) {
+      if (!this.settledFlags[i]) out.push(this.positions[i]!);
+    }
     return out;
   }
 }

@@ -15,9 +15,9 @@ export class KeyOrder {
     readonly blockOnFailure: boolean,
   ) {}
 
-  /** Keys with a record in flight (the start of a batch selection's blocked set). */
-  inFlightKeys(): Iterable<string> {
-    return this.ordered ? this.inflight.keys() : [];
+  /** Keys with a record in flight, with their counts (empty unless `ordered`). */
+  get inFlight(): ReadonlyMap<string, number> {
+    return this.inflight;
   }
 
   /** Marks the keys of a record sent. */

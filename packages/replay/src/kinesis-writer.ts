@@ -13,7 +13,7 @@ import { KeyOrder } from './key-order.js';
 import type { ShardRateLimiter } from './rate-limiter.js';
 import { entryOutcome, isThrottle, RecordRetry, requestOutcome } from './retry-policy.js';
 import type { KinesisClientLike } from './types.js';
-import { checkRecord, DEFAULT_MAX_RECORD_BYTES } from './validate.js';
+import { type CheckedRecord, checkRecord, DEFAULT_MAX_RECORD_BYTES } from './validate.js';
 
 /** A record given to {@link KinesisWriter.put}. */
 export interface WriterRecord {
@@ -298,13 +298,36 @@ export class KinesisWriter<T extends WriterRecord = WriterRecord> {
       await new Promise<void>((resolve, reject) => this.roomWaiters.push({ resolve, reject }));
     }
     this.throwIfStopped();
+    this.accept(record, undefined);
+  }
+
+  /**
+   * Buffers the record at once if there is room, without a promise (the replayer's fast path); `false` when the
+   * buffer is full (call {@link put}). `checked` is the record as `checkRecord` returned it, when the caller
+   * checked it already.
+   *
+   * @internal
+   * @throws as {@link put}.
+   */
+  offer(record: T, checked?: CheckedRecord): boolean {
+    this.throwIfStopped();
+    if (this.closed) throw new WriterClosedError();
+    if (this.pending.length >= this.maxBuffered) return false;
+    this.accept(record, checked);
+    return true;
+  }
+
+  private accept(record: T, known: CheckedRecord | undefined): void {
     const ordinal = this.ordinal++;
-    let checked: ReturnType<typeof checkRecord>;
-    try {
-      checked = checkRecord(record, ordinal, this.maxRecordBytes);
-    } catch (error) {
-      this.fail(record, record.orderingKeys ?? [], error as Error);
-      return;
+    let checked: CheckedRecord;
+    if (known !== undefined && known.size <= this.maxRecordBytes) checked = known;
+    else {
+      try {
+        checked = checkRecord(record, ordinal, this.maxRecordBytes);
+      } catch (error) {
+        this.fail(record, record.orderingKeys ?? [], error as Error);
+        return;
+      }
     }
     const keys = record.orderingKeys ?? [checked.partitionKey];
     const blocked = this.order.blockedKey(keys);
@@ -453,7 +476,7 @@ export class KinesisWriter<T extends WriterRecord = WriterRecord> {
         this.pending,
         now,
         { maxRecords: this.maxBatchRecords, maxBytes: this.maxBatchBytes },
-        { ordered: this.order.ordered, inFlightKeys: this.order.inFlightKeys() },
+        this.order,
         this.options.rateLimiter,
       );
       if (selection.units.length === 0) {
@@ -476,8 +499,14 @@ export class KinesisWriter<T extends WriterRecord = WriterRecord> {
   }
 
   private send(units: Unit<T>[], now: number): void {
-    const chosen = new Set(units);
-    this.pending = this.pending.filter((u) => !chosen.has(u));
+    // the batch is usually the front of the buffer: cut it off; else filter it out
+    let front = 0;
+    while (front < units.length && this.pending[front] === units[front]) front++;
+    if (front === units.length) this.pending.splice(0, front);
+    else {
+      const chosen = new Set(units);
+      this.pending = this.pending.filter((u) => !chosen.has(u));
+    }
     const limiter = this.options.rateLimiter;
     for (const u of units) {
       u.attempts++;

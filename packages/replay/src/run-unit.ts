@@ -1,6 +1,6 @@
 import type { UnitCursor } from './cursor.js';
 import { wrapEnvelope } from './envelope.js';
-import type { Item } from './item.js';
+import type { Item, ReadyItem } from './item.js';
 import { type FailureJournal, fromJournalRecord } from './journal.js';
 import type { Sink } from './sink.js';
 import type { UnitSource } from './units.js';
@@ -32,13 +32,18 @@ export async function runUnit(source: UnitSource, cursor: UnitCursor, ctx: UnitC
   // one more than may be read: a source that yields it has more, so the unit is not done
   const limit = Number.isFinite(ctx.budget.remaining) ? ctx.budget.remaining + 1 : undefined;
   try {
-    for await (const { record, position } of source.read(cursor.start, limit)) {
+    const opened = source.open(cursor.start, limit);
+    for await (const record of opened.records) {
       if (sink.signal.aborted) return;
+      const position = opened.position(record);
+      if (position === undefined) continue;
       if (ctx.deadline !== undefined && Date.now() >= ctx.deadline) return;
       if (ctx.budget.remaining <= 0) return;
       ctx.budget.remaining--;
-      await cursor.room(ctx.maxUnsettled, sink.signal);
-      if (sink.signal.aborted) return;
+      if (cursor.openCount >= ctx.maxUnsettled) {
+        await cursor.room(ctx.maxUnsettled, sink.signal);
+        if (sink.signal.aborted) return;
+      }
       sink.counts.read++;
       const item: Item = { unit: source.name, cursor, ordinal: cursor.add(position), position, record };
       let checked: CheckedRecord;
@@ -56,13 +61,17 @@ export async function runUnit(source: UnitSource, cursor: UnitCursor, ctx: UnitC
         continue;
       }
       try {
-        await sink.put({ ...item, checked });
+        const ready = item as ReadyItem;
+        ready.checked = checked;
+        const waiting = sink.put(ready);
+        if (waiting) await waiting;
       } catch (error) {
         if (sink.signal.aborted) return; // stopped or aborted meanwhile: the record is unsent, not failed
         throw error;
       }
     }
     // read to the end, and not cut short by the limit of this run
+    opened.end();
     if (!sink.signal.aborted) cursor.finish();
   } catch (error) {
     if (!sink.signal.aborted) sink.stop(error as Error);
@@ -104,7 +113,10 @@ export async function runJournal(journal: FailureJournal, ctx: UnitContext): Pro
         continue;
       }
       try {
-        await sink.put({ ...item, checked });
+        const ready = item as ReadyItem;
+        ready.checked = checked;
+        const waiting = sink.put(ready);
+        if (waiting) await waiting;
       } catch (error) {
         if (sink.signal.aborted) return count;
         throw error;

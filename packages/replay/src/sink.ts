@@ -135,29 +135,42 @@ export class Sink {
     for (const k of keys) this.writer.blockKeys([k], error);
   }
 
-  /** Sends a checked item (or settles it at once in a dry run). Rejects once the sink stopped or was aborted. */
-  async put(item: ReadyItem): Promise<void> {
-    if (!this.writer) {
+  /**
+   * Sends a checked item (or settles it at once in a dry run). Returns a promise only when the item had to wait
+   * (a full buffer, aggregation); `undefined` when it was taken at once. Rejects (or throws) once the sink
+   * stopped or was aborted.
+   */
+  put(item: ReadyItem): Promise<void> | undefined {
+    const writer = this.writer;
+    if (!writer) {
       this.settle(item);
-      return;
+      return undefined;
     }
-    if (this.writer.isBlocked([item.checked.partitionKey])) {
+    if (writer.isBlocked([item.checked.partitionKey])) {
       this.fail(item, new KeyBlockedError(item.checked.partitionKey));
-      return;
+      return undefined;
     }
     if (!this.aggregation) {
-      await this.writer.put(loneUnit(item));
-      return;
+      const unit = loneUnit(item);
+      return writer.offer(unit, item.checked) ? undefined : writer.put(unit);
     }
-    for (const unit of await this.aggregation.due()) await this.writer.put(unit);
+    return this.putAggregated(writer, this.aggregation, item);
+  }
+
+  private async putAggregated(
+    writer: KinesisWriter<Unit>,
+    aggregation: ShardAggregation,
+    item: ReadyItem,
+  ): Promise<void> {
+    for (const unit of await aggregation.due()) await writer.put(unit);
     let units: Unit[];
     try {
-      units = this.aggregation.add(item);
+      units = aggregation.add(item);
     } catch (error) {
       this.fail(item, error as Error);
       return;
     }
-    for (const unit of units) await this.writer.put(unit);
+    for (const unit of units) await writer.put(unit);
   }
 
   /**

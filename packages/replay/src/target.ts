@@ -7,6 +7,10 @@ import type { KinesisClientLike } from './types.js';
 import { DEFAULT_MAX_RECORD_BYTES } from './validate.js';
 
 const DEFAULT_AGGREGATE_MAX_AGE_MS = 1_000;
+/** Default read window of a unit (records read and not settled). */
+const DEFAULT_MAX_UNSETTLED = 2_000;
+/** Default writer buffer of a replay (the window above holds the rest). */
+const DEFAULT_REPLAY_BUFFER = 1_000;
 
 /** Where and how records are sent: the options `replay` and `replaySegment` share. */
 export interface ReplayTargetOptions {
@@ -60,14 +64,15 @@ export interface ReplayTargetOptions {
   writer?: WriterTuning | undefined;
   /**
    * Most records of one unit read and not settled yet; reading waits for room beyond it. It bounds the memory a
-   * stalled record (retrying) costs, and the records a crash makes a resume send again. Default 5,000.
+   * stalled record (retrying) costs, and the records a crash makes a resume send again. Default 2,000 (the
+   * writer's 4 requests of 500 in flight); the writer's own buffer defaults to 1,000 in a replay.
    */
   maxUnsettledRecords?: number | undefined;
 }
 
 /** Checks `maxUnsettledRecords`. */
 export function maxUnsettledOf(options: ReplayTargetOptions): number {
-  const max = options.maxUnsettledRecords ?? 5_000;
+  const max = options.maxUnsettledRecords ?? DEFAULT_MAX_UNSETTLED;
   if (!Number.isInteger(max) || max < 1)
     throw new InvalidReplayOptionError('maxUnsettledRecords', max, 'an integer >= 1');
   return max;
@@ -124,7 +129,7 @@ export async function openTarget(
     dryRun,
     aggregation: options.aggregate && shardMap ? { shardMap, maxRecordBytes, maxAgeMs } : undefined,
     limiter,
-    writer: options.writer,
+    writer: { maxBufferedRecords: DEFAULT_REPLAY_BUFFER, ...options.writer },
     onJournalChange: hooks.onJournalChange,
     onProgress: hooks.onProgress,
   });

@@ -9,19 +9,23 @@ import type {
   ReplaySource,
 } from './types.js';
 
-/** A record read by a unit, with its position in the source. */
-export interface Positioned {
-  record: ReplayRecord;
-  position: SourcePosition;
+/** A unit's source opened at its cursor. */
+export interface OpenedUnit {
+  /** The records from just after the cursor (an iterable: from its start, see `position`). */
+  records: AsyncIterable<ReplayRecord> | Iterable<ReplayRecord>;
+  /** Where a record read is in the source, or `undefined` for one to skip (passed by the cursor, another segment). */
+  position(record: ReplayRecord): SourcePosition | undefined;
+  /** Called once the records ended. @throws {@link CheckpointMismatchError} when they ended before the cursor. */
+  end(): void;
 }
 
 /**
- * One unit of work: a scan segment, a query, or an iterable. `read(after, limit)` reads the source from just
+ * One unit of work: a scan segment, a query, or an iterable. `open(after, limit)` reads the source from just
  * after `after` (the unit's cursor), asking it for at most `limit` records when the source can be told.
  */
 export interface UnitSource {
   name: string;
-  read(after: SourcePosition | undefined, limit: number | undefined): AsyncIterable<Positioned>;
+  open(after: SourcePosition | undefined, limit: number | undefined): OpenedUnit;
   /** Records of the source skipped because the cursor had passed them (iterables only: the others seek). */
   skipped: number;
 }
@@ -75,7 +79,7 @@ export function scanUnit(
   return {
     name,
     skipped: 0,
-    async *read(after, limit) {
+    open(after, limit) {
       const options: ArchiveScanOptions = { ...scan };
       if (totalSegments !== undefined) {
         options.segment = segment;
@@ -90,7 +94,7 @@ export function scanUnit(
           subSequenceNumber: start.subSequenceNumber,
         };
       }
-      for await (const record of reader.scan(options)) yield { record, position: archivePosition(record) };
+      return { records: reader.scan(options), position: archivePosition, end: () => {} };
     },
   };
 }
@@ -100,7 +104,7 @@ export function queryUnit(reader: ArchiveReaderLike, query: ArchiveQueryOptions)
   return {
     name: 'query',
     skipped: 0,
-    async *read(after, limit) {
+    open(after, limit) {
       const options: ArchiveQueryOptions = { ...query };
       if (limit !== undefined) options.limit = Math.min(limit, query.limit ?? limit);
       const start = archiveAfter(after, 'query');
@@ -115,7 +119,7 @@ export function queryUnit(reader: ArchiveReaderLike, query: ArchiveQueryOptions)
           subSequenceNumber: start.subSequenceNumber,
         };
       }
-      for await (const record of reader.query(options)) yield { record, position: archivePosition(record) };
+      return { records: reader.query(options), position: archivePosition, end: () => {} };
     },
   };
 }
@@ -135,7 +139,7 @@ export function iterableUnit(
   const unit: UnitSource = {
     name: segment === undefined ? 'iterable' : `iterable:${segment}/${totalSegments}`,
     skipped: 0,
-    async *read(after, limit) {
+    open(after) {
       if (after !== undefined && !('index' in after)) {
         throw new CheckpointMismatchError(
           'the cursor is a position in an archive, the source is an iterable',
@@ -146,28 +150,30 @@ export function iterableUnit(
       }
       const resumeAt = after?.index ?? -1;
       let index = -1;
-      let yielded = 0;
-      for await (const record of records) {
-        index++;
-        if (index <= resumeAt) {
-          if (index === resumeAt) checkIdentity(after!, record, index);
-          unit.skipped++;
-          continue;
-        }
-        if (split && !inSegment(record, segment!, totalSegments!)) continue;
-        if (limit !== undefined && yielded >= limit) return;
-        yielded++;
-        const position: SourcePosition = { index, partitionKey: String(record?.partitionKey) };
-        if (record?.sequenceNumber !== undefined) position.sequenceNumber = record.sequenceNumber;
-        if (record?.subSequenceNumber !== undefined) position.subSequenceNumber = record.subSequenceNumber;
-        yield { record, position };
-      }
-      if (index < resumeAt) {
-        throw new CheckpointMismatchError(
-          `the source ended after ${index + 1} records, before the cursor's position ${resumeAt}`,
-          { index: resumeAt },
-        );
-      }
+      return {
+        records,
+        position(record) {
+          index++;
+          if (index <= resumeAt) {
+            if (index === resumeAt) checkIdentity(after!, record, index);
+            unit.skipped++;
+            return undefined;
+          }
+          if (split && !inSegment(record, segment!, totalSegments!)) return undefined;
+          const position: SourcePosition = { index, partitionKey: String(record?.partitionKey) };
+          if (record?.sequenceNumber !== undefined) position.sequenceNumber = record.sequenceNumber;
+          if (record?.subSequenceNumber !== undefined) position.subSequenceNumber = record.subSequenceNumber;
+          return position;
+        },
+        end() {
+          if (index < resumeAt) {
+            throw new CheckpointMismatchError(
+              `the source ended after ${index + 1} records, before the cursor's position ${resumeAt}`,
+              { index: resumeAt },
+            );
+          }
+        },
+      };
     },
   };
   return unit;
