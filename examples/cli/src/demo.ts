@@ -220,7 +220,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     check(
       'replay: ok, nothing failed',
       replayed.ok && replayed.failed.length === 0,
-      `sent ${replayed.sent} of ${replayed.read}, ${replayed.failed.length} failed${replayed.failed[0] ? `: ${describeError(replayed.failed[0].error)}` : ''}`,
+      `sent ${replayed.sent} of ${replayed.read}, ${replayed.failed.length} failed${replayed.failed[0] ? `: ${replayed.failed[0].error.code}: ${replayed.failed[0].error.message}` : ''}${replayed.stoppedBy ? `; stopped: ${describeError(replayed.stoppedBy)}` : ''}`,
     );
 
     const content = await steps.run(

@@ -1,4 +1,7 @@
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PutItemCommand, UpdateTableCommand } from '@aws-sdk/client-dynamodb';
 import { ArchiveWriter, createArchiveTable } from '@kinesis-archive/archive';
@@ -97,6 +100,13 @@ describe('kinesis-archive', () => {
       ],
       [['scan', '--table', 't', '--tombstones'], /--tombstones goes with --as-of/],
       [['replay', '--table', 't', '--stream', 's', '--tombstones'], /--tombstones goes with --as-of/],
+      [['replay', '--table', 't', '--stream', 's', '--retry-failed'], /--retry-failed needs the --journal/],
+      [
+        ['replay', '--table', 't', '--stream', 's', '--segments', '2', '--key', 'k'],
+        /--segments splits a scan/,
+      ],
+      [['replay', '--table', 't', '--stream', 's', '--segments', '0'], /--segments expects a whole number/],
+      [['replay', '--table', 't', '--stream', 's', '--limit', 'x'], /--limit expects a whole number/],
       [
         ['compact', '--table', 't', '--to-table', 'u', '--segments', '0'],
         /--segments expects a whole number/,
@@ -231,6 +241,38 @@ describe('kinesis-archive', () => {
       mode: 'ALL',
     });
     expect(replayed.stderr).toMatch(/replay .*300\/300/);
+
+    // resumable: --limit stops the first run part way, the same command with the checkpoint finishes it
+    const dir = mkdtempSync(join(tmpdir(), 'cli-replay-'));
+    try {
+      const resumed = uniqueName('cli-resume');
+      await createStream(clients.kinesis, resumed, { shards: 1 });
+      const args = [
+        'replay',
+        '--table',
+        table,
+        '--stream',
+        resumed,
+        '--segments',
+        '3',
+        '--checkpoint',
+        join(dir, 'cp.json'),
+        '--journal',
+        join(dir, 'journal.jsonl'),
+        '--json',
+        ...connection,
+      ];
+      const part = await cli([...args, '--limit', '100']);
+      expect(part.code, part.stderr).toBe(0);
+      expect(JSON.parse(part.stdout)).toMatchObject({ ok: true, sent: 100, done: false });
+      const rest = await cli(args);
+      expect(rest.code, rest.stderr).toBe(0);
+      expect(JSON.parse(rest.stdout)).toMatchObject({ ok: true, sent: 200, done: true });
+      const again = await cli(args);
+      expect(JSON.parse(again.stdout)).toMatchObject({ ok: true, read: 0, sent: 0, done: true });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('archive --from latest skips what is already in the stream', async () => {

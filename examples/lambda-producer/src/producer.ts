@@ -1,7 +1,12 @@
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { type AggregatedRecord, Aggregator, deaggregate } from '@kinesis-archive/agg';
 import { AbortError } from '@kinesis-archive/core';
-import { KinesisWriter, type KinesisWriterOptions, type WriterRecord } from '@kinesis-archive/replay';
+import {
+  KinesisWriter,
+  type KinesisWriterOptions,
+  type WriterRecord,
+  WriterStoppedError,
+} from '@kinesis-archive/replay';
 import type { ProducerEvent } from './input.js';
 import { ShardMapCache } from './shard-map-cache.js';
 
@@ -16,7 +21,10 @@ export interface ProducerOptions {
   /** Largest Kinesis record (data + partition key). Default 1 MiB. */
   maxBytes?: number;
   /** Tuning of the underlying `KinesisWriter` (concurrency, retry, rate limiter, ...). */
-  writer?: Omit<KinesisWriterOptions, 'kinesis' | 'streamName' | 'streamARN' | 'onSent' | 'onFailed'>;
+  writer?: Omit<
+    KinesisWriterOptions,
+    'kinesis' | 'streamName' | 'streamARN' | 'onSent' | 'onFailed' | 'onUnsent' | 'resend'
+  >;
 }
 
 /** An event that did not reach the stream. */
@@ -24,8 +32,9 @@ export interface FailedEvent {
   /** The event's key. */
   key: string;
   /**
-   * Why: an invalid key or hash key, an event too large, a put that kept failing, or the writer's `signal` aborted
-   * before it was sent (`AbortError`, code `ABORTED`) (typed errors).
+   * Why: an invalid key or hash key, an event too large, a put that kept failing, the writer's `signal` aborted
+   * before it was sent (`AbortError`, code `ABORTED`), or a request failed for every record (stream not found,
+   * access denied: the Kinesis error itself, and the send stops at once) (typed errors).
    */
   error: Error;
 }
@@ -40,6 +49,11 @@ export interface ProduceResult {
   kinesisRecords: number;
   /** `PutRecords` entries re-sent after partial failures or throttling. */
   retries: number;
+  /**
+   * Events sent a second time, un-aggregated, because their aggregate landed on another shard than it was built
+   * for (the stream was resharded): a KCL consumer would discard them there. At-least-once, as the KPL does.
+   */
+  resent: number;
   /** Events that were not sent, with their errors. Never dropped silently. */
   failed: FailedEvent[];
 }
@@ -59,10 +73,19 @@ function payloadBytes(payload: unknown): Uint8Array | string {
 
 /** The user events inside a Kinesis record that failed (an aggregate is unpacked to name each one). */
 function eventsOf(record: Outgoing, error: Error): FailedEvent[] {
-  if (record.recordCount === 1) return [{ key: record.partitionKey, error }];
+  return unpack(record).map((r) => ({ key: r.partitionKey, error }));
+}
+
+/** The user events of an outgoing record, each as a lone record (an aggregate is unpacked). */
+function unpack(record: Outgoing): Outgoing[] {
+  if (record.recordCount === 1) return [record];
   return deaggregate({ data: record.data, partitionKey: record.partitionKey }).map((r) => ({
-    key: r.partitionKey,
-    error,
+    partitionKey: r.partitionKey,
+    data: r.data,
+    ...(r.explicitHashKey !== undefined ? { explicitHashKey: r.explicitHashKey } : {}),
+    recordCount: 1,
+    // still held behind the records built for the same shard
+    orderingKeys: record.orderingKeys ?? [r.partitionKey],
   }));
 }
 
@@ -95,6 +118,7 @@ export function createProducer(options: ProducerOptions): Producer {
         sent: 0,
         kinesisRecords: 0,
         retries: 0,
+        resent: 0,
         failed: [],
       };
       const writer = new KinesisWriter<Outgoing>({
@@ -102,24 +126,47 @@ export function createProducer(options: ProducerOptions): Producer {
         kinesis: options.kinesis,
         streamName: options.streamName,
         ...(options.maxBytes ? { maxRecordBytes: options.maxBytes } : {}),
-        onSent: (record, info) => {
+        resend: (record, info) => {
+          if (!record.shardId || !info.shardId || info.shardId === record.shardId) return undefined;
+          // Another shard than predicted: the stream was resharded; reload the map before the next send.
+          shardMaps.markStale();
+          if (record.recordCount === 1) return undefined;
+          // The sub-records hashed to the other child are discarded by a KCL consumer: send each on its own.
+          const again = unpack(record);
+          result.resent += again.length;
+          return again;
+        },
+        onSent: (record) => {
           result.sent += record.recordCount;
           result.kinesisRecords++;
-          // Another shard than predicted: the stream was resharded; reload the map before the next send.
-          if (record.shardId && info.shardId && info.shardId !== record.shardId) shardMaps.markStale();
         },
       });
+      // Set once the writer stopped (a fatal error) or aborted: what is left is reported with it, not sent.
+      let stoppedBy: Error | undefined;
       // One shard's records are sent in order, and a key always maps to one shard: that keeps each key's order.
-      const put = (records: AggregatedRecord[]) =>
-        Promise.all(
-          records.map((record) => {
-            // The map had no shard for this event's key: it went out un-aggregated (Kinesis routes it); reload
-            // the map before the next send.
-            if (record.staleShardMap) shardMaps.markStale();
-            return writer.put({ ...record, orderingKeys: [record.shardId ?? record.partitionKey] });
-          }),
-        );
+      const put = async (records: AggregatedRecord[]) => {
+        for (const record of records) {
+          // The map had no shard for this event's key: it went out un-aggregated (Kinesis routes it); reload
+          // the map before the next send.
+          if (record.staleShardMap) shardMaps.markStale();
+          const outgoing: Outgoing = { ...record, orderingKeys: [record.shardId ?? record.partitionKey] };
+          if (stoppedBy === undefined) {
+            try {
+              await writer.put(outgoing);
+              continue;
+            } catch (error) {
+              if (!(error instanceof WriterStoppedError || error instanceof AbortError)) throw error;
+              stoppedBy = error instanceof WriterStoppedError ? (error.cause as Error) : error;
+            }
+          }
+          result.failed.push(...eventsOf(outgoing, stoppedBy));
+        }
+      };
       for (const event of events) {
+        if (stoppedBy !== undefined) {
+          result.failed.push({ key: event.key, error: stoppedBy });
+          continue;
+        }
         let completed: AggregatedRecord[];
         try {
           completed = aggregator.add({
@@ -137,10 +184,10 @@ export function createProducer(options: ProducerOptions): Producer {
       const stats = await writer.close();
       result.retries = stats.retries;
       for (const { record, error } of stats.failed) result.failed.push(...eventsOf(record, error));
-      // Records the writer still held when its signal aborted were not sent: report them too.
+      // Records the writer still held when it stopped or its signal aborted were not sent: report them too.
       if (stats.unsent.length > 0) {
-        const aborted = new AbortError(options.writer?.signal?.reason);
-        for (const record of stats.unsent) result.failed.push(...eventsOf(record, aborted));
+        const why = stats.stoppedBy ?? new AbortError(options.writer?.signal?.reason);
+        for (const record of stats.unsent) result.failed.push(...eventsOf(record, why));
       }
       return result;
     },

@@ -8,6 +8,7 @@ import {
   uniqueName,
 } from '@kinesis-archive/local';
 import { localAws } from '@kinesis-archive/local/vitest';
+import { PutRecordsFailedError } from '@kinesis-archive/replay';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ProducerEvent } from '../src/input.js';
 import { createProducer } from '../src/producer.js';
@@ -50,22 +51,31 @@ describe('createProducer', () => {
         NewStartingHashKey: (2n ** 127n).toString(),
       }),
     );
-    // built for the closed parent: Kinesis routes it to a child, which tells the producer
-    expect((await producer.send(batch('b'))).sent).toBe(200);
-    expect((await producer.send(batch('c'))).sent).toBe(200);
+    // built for the closed parent: Kinesis routes it to one child, carrying sub-records of the other; the
+    // producer sends those user records again, each on its own, and reloads the map
+    const b = await producer.send(batch('b'));
+    expect(b.sent).toBe(200);
+    expect(b.failed).toEqual([]);
+    expect(b.resent).toBeGreaterThan(0);
+    const c = await producer.send(batch('c'));
+    expect(c.sent).toBe(200);
+    expect(c.resent).toBe(0);
     const map = await ShardMap.load(clients.kinesis, { streamName });
-    let checked = 0;
+    // what a KCL consumer keeps: a user record only in the shard that owns its key
+    const kept = new Set<string>();
     for (const { shardId, records } of await readStream(clients.kinesis, streamName)) {
       for (const record of records) {
         for (const user of deaggregate(record)) {
-          if (!Buffer.from(user.data).toString('utf8').startsWith('c-')) continue;
-          // the KCL keeps a user record only in the shard that owns its key
-          expect(map.shardFor(hashKeyOf(user.partitionKey))?.shardId).toBe(shardId);
-          checked++;
+          const text = Buffer.from(user.data).toString('utf8');
+          if (text.startsWith('a-')) continue;
+          if (text.startsWith('c-'))
+            expect(map.shardFor(hashKeyOf(user.partitionKey))?.shardId).toBe(shardId);
+          if (map.shardFor(hashKeyOf(user.partitionKey))?.shardId === shardId) kept.add(text);
         }
       }
     }
-    expect(checked).toBe(200);
+    // every event of b and c reaches a consumer (b's resent ones at least once)
+    expect(kept.size).toBe(400);
   });
 
   it('puts N events that read back deaggregated exactly, in order per key, each on its key shard', async () => {
@@ -159,6 +169,46 @@ describe('createProducer', () => {
       expect(result.sent).toBe(0);
       expect(result.failed.map((f) => f.key).sort()).toEqual(['a', 'b', 'c', 'd']);
       expect(result.failed.every((f) => (f.error as { code?: string }).code === 'ABORTED')).toBe(true);
+    } finally {
+      proxied.destroy();
+      await proxy.stop();
+    }
+  });
+
+  it('stops at once when a request fails for every record (access denied), and reports each event with it', async () => {
+    const streamName = uniqueName('producer');
+    await createStream(clients.kinesis, streamName, { shards: 2 });
+    const proxy = await startFaultProxy({
+      target: endpoints.kinesis!,
+      seed: 5,
+      rules: [
+        { operation: 'PutRecords', fault: 'throttle', probability: 1, errorCode: 'AccessDeniedException' },
+      ],
+    });
+    const proxied = createLocalClients(
+      { region: endpoints.region, kinesis: proxy.endpoint },
+      { maxAttempts: 1 },
+    );
+    try {
+      const producer = createProducer({
+        kinesis: proxied.kinesis,
+        streamName,
+        writer: { maxBufferedRecords: 20 },
+      });
+      const events = Array.from({ length: 3_000 }, (_, i) => ({
+        key: `k${i % 50}`,
+        payload: 'x'.repeat(500),
+      }));
+      const result = await producer.send(events);
+      expect(result.sent).toBe(0);
+      expect(result.failed).toHaveLength(events.length);
+      // the typed error of the writer, naming the AWS error code
+      const codes = result.failed.map((f) => (f.error as PutRecordsFailedError).errorCode);
+      expect(new Set(codes)).toEqual(new Set(['AccessDeniedException']));
+      expect(result.failed.every((f) => f.error instanceof PutRecordsFailedError)).toBe(true);
+      expect(result.failed.filter((f) => f.key === 'k7')).toHaveLength(60);
+      // stopped at the first refusal: not one request per buffered batch
+      expect(proxy.counts().byOperation.PutRecords?.requests ?? 0).toBeLessThanOrEqual(4);
     } finally {
       proxied.destroy();
       await proxy.stop();

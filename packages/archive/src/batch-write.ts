@@ -1,8 +1,13 @@
 import { BatchWriteItemCommand, type DynamoDBClient, type WriteRequest } from '@aws-sdk/client-dynamodb';
-import { Backoff, type BackoffOptions, type KinesisArchiveError, retry } from '@kinesis-archive/core';
+import {
+  Backoff,
+  type BackoffOptions,
+  forEachLimit,
+  type KinesisArchiveError,
+  retry,
+} from '@kinesis-archive/core';
 import { ArchiveWriteError } from './errors.js';
 import type { Item } from './item-codec.js';
-import { forEachLimit } from '@kinesis-archive/core';
 import { toWriteError } from './write-errors.js';
 
 /** Most requests in one BatchWriteItem call. */

@@ -1,11 +1,10 @@
 import { type AttributeValue, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { isTransientError, retry } from '@kinesis-archive/core';
+import { forEachLimit, isTransientError, retry } from '@kinesis-archive/core';
 import { cleanUpAfterFailedHead, deleteChunks, planChunks, putChunks } from './chunk-store.js';
 import type { ModeResult, WriteContext } from './context.js';
 import { readStoredHead } from './head-read.js';
 import { chunkInfoOf, encodeHead, type Item } from './item-codec.js';
 import type { NormalizedRecord } from './normalize.js';
-import { forEachLimit } from '@kinesis-archive/core';
 import { isTombstoneRecord } from './tombstones.js';
 import { toWriteError } from './write-errors.js';
 

@@ -1,6 +1,7 @@
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import { type ArchiveMode, ArchiveReader } from '@kinesis-archive/archive';
 import { describeError } from '@kinesis-archive/core';
-import { replay } from '@kinesis-archive/replay';
+import { FileFailureJournal, type ReplayCheckpoint, replay } from '@kinesis-archive/replay';
 import { Command, Option } from 'commander';
 import { type CommandContext, type CommonOptions, withClients, withCommonOptions } from '../common.js';
 import { UsageError } from '../errors.js';
@@ -22,6 +23,30 @@ interface ReplayCliOptions extends CommonOptions {
   total?: number;
   asOf?: Date;
   tombstones?: boolean;
+  checkpoint?: string;
+  journal?: string;
+  retryFailed?: boolean;
+  segments?: number;
+  includeTombstones?: boolean;
+  limit?: number;
+}
+
+/** A checkpoint in a file, written whole or not at all (a temporary file renamed over it). */
+function fileCheckpoint(path: string) {
+  return {
+    load: async (): Promise<ReplayCheckpoint | undefined> => {
+      try {
+        return JSON.parse(await readFile(path, 'utf8')) as ReplayCheckpoint;
+      } catch (error) {
+        if ((error as { code?: string }).code === 'ENOENT') return undefined;
+        throw new UsageError(`--checkpoint ${path}: not a checkpoint file (${describeError(error)})`);
+      }
+    },
+    save: async (state: ReplayCheckpoint): Promise<void> => {
+      await writeFile(`${path}.tmp`, JSON.stringify(state));
+      await rename(`${path}.tmp`, path);
+    },
+  };
 }
 
 /** `kinesis-archive replay`: an archive (or one key of it) into a stream. */
@@ -67,7 +92,33 @@ export function replayCommand(ctx: CommandContext): Command {
           'ALL tables: replay the state of every key at that time (its newest record that had arrived)',
         ).argParser((v) => parseDate('--as-of', v)),
       )
-      .addOption(new Option('--tombstones', 'with --as-of: a record with empty data deletes its key')),
+      .addOption(new Option('--tombstones', 'with --as-of: a record with empty data deletes its key'))
+      .addOption(
+        new Option(
+          '--checkpoint <file>',
+          'save the cursors here as the replay goes; run the same command again to resume where it stopped',
+        ),
+      )
+      .addOption(
+        new Option(
+          '--journal <file>',
+          'keep records that fail for good here, with their payloads (JSON lines); default: in the checkpoint, bounded',
+        ),
+      )
+      .addOption(
+        new Option('--retry-failed', 'first send the records of the --journal (or checkpoint) again'),
+      )
+      .addOption(
+        new Option('--segments <n>', 'scan the archive in n parallel segments (default 1)').argParser((v) =>
+          parseInteger('--segments', v, 1, 1_000_000),
+        ),
+      )
+      .addOption(new Option('--include-tombstones', 'replay deletions too, as records with empty data'))
+      .addOption(
+        new Option('--limit <n>', 'replay at most n records in this run').argParser((v) =>
+          parseInteger('--limit', v, 1),
+        ),
+      ),
   )
     .addHelpText(
       'after',
@@ -79,6 +130,15 @@ export function replayCommand(ctx: CommandContext): Command {
         throw new UsageError('--as-of is a point in time: it does not go with --from or --to');
       }
       if (options.tombstones && !options.asOf) throw new UsageError('--tombstones goes with --as-of');
+      if (options.segments && (options.key || options.asOf)) {
+        throw new UsageError('--segments splits a scan: it does not go with --key or --as-of');
+      }
+      if (options.includeTombstones && options.asOf) {
+        throw new UsageError('--include-tombstones does not go with --as-of (see --tombstones)');
+      }
+      if (options.retryFailed && !options.journal && !options.checkpoint) {
+        throw new UsageError('--retry-failed needs the --journal (or --checkpoint) of the earlier run');
+      }
       await withClients(options, async ({ dynamodb, kinesis }) => {
         const { mode, table } = await archiveModeOf(dynamodb, options.table, options.mode);
         if (options.asOf && mode !== 'ALL') {
@@ -98,6 +158,7 @@ export function replayCommand(ctx: CommandContext): Command {
         const range = {
           ...(options.from ? { from: options.from } : {}),
           ...(options.to ? { to: options.to } : {}),
+          ...(options.includeTombstones ? { includeTombstones: true } : {}),
         };
         const bar = new ProgressBar(ctx.output, options.dryRun ? 'replay (dry run)' : 'replay');
         const result = await replay({
@@ -114,6 +175,11 @@ export function replayCommand(ctx: CommandContext): Command {
           ...(options.rate ? { rateLimit: { recordsPerSecond: options.rate } } : {}),
           dryRun: options.dryRun ?? false,
           signal: ctx.signal,
+          ...(options.segments && options.segments > 1 ? { totalSegments: options.segments } : {}),
+          ...(options.checkpoint ? { checkpoint: fileCheckpoint(options.checkpoint) } : {}),
+          ...(options.journal ? { journal: new FileFailureJournal(options.journal) } : {}),
+          ...(options.retryFailed ? { retryFailed: true } : {}),
+          ...(options.limit ? { limit: options.limit } : {}),
           ...(total ? { total } : {}),
           progressIntervalMs: 250,
           onProgress: (p) => {
@@ -136,8 +202,13 @@ export function replayCommand(ctx: CommandContext): Command {
           failures: result.failed.slice(0, 10).map((f) => ({
             partitionKey: f.record.partitionKey,
             sequenceNumber: f.record.sequenceNumber,
-            error: describeError(f.error),
+            error: `${f.error.code}: ${f.error.message}`,
           })),
+          unsent: result.unsent.length,
+          resent: result.resent,
+          retriedFromJournal: result.retriedFromJournal,
+          stoppedBy: result.stoppedBy ? describeError(result.stoppedBy) : undefined,
+          done: Object.values(result.cursors).every((c) => c.done),
           aborted: result.aborted,
           elapsedMs: result.elapsedMs,
         };
@@ -146,9 +217,14 @@ export function replayCommand(ctx: CommandContext): Command {
           ctx.output.out(
             `${options.dryRun ? 'would replay' : 'replayed'} ${options.dryRun ? result.read : result.sent} of ${result.read} records ` +
               `into ${options.stream} as ${result.kinesisRecords} Kinesis records in ${(result.elapsedMs / 1000).toFixed(1)} s` +
-              (result.failed.length ? `; ${result.failed.length} FAILED` : '') +
+              (result.failed.length ? `; ${result.failed.length} FAILED (in the journal)` : '') +
+              (result.unsent.length ? `; ${result.unsent.length} not sent` : '') +
               (result.aborted ? ' (aborted)' : ''),
           );
+          if (result.stoppedBy) ctx.output.err(`stopped: ${describeError(result.stoppedBy)}`);
+          if (!summary.done && options.checkpoint && !options.dryRun) {
+            ctx.output.err(`not done: run the same command again to resume from ${options.checkpoint}`);
+          }
           for (const f of summary.failures)
             ctx.output.err(`failed: ${f.partitionKey} ${f.sequenceNumber}: ${f.error}`);
         }
