@@ -12,6 +12,8 @@ export interface ReplaySegmentOptions extends Omit<ReplayTargetOptions, 'journal
   source: ArchiveReaderLike;
   /** The scan's options (time range, tombstones). */
   scan?: Omit<ArchiveScanOptions, 'segment' | 'totalSegments' | 'startAfter' | 'limit'> | undefined;
+  /** Replay only the records whose partition key starts with this prefix (the others are read and skipped). */
+  keyPrefix?: string | undefined;
   /** This unit's segment, `0 .. totalSegments-1`. */
   segment: number;
   /** Segments the archive is split into. */
@@ -108,7 +110,13 @@ export async function replaySegment(options: ReplaySegmentOptions): Promise<Repl
       'a cursor a replaySegment returned',
     );
   }
-  const unit = scanUnit(options.source, options.scan ?? {}, segment, totalSegments);
+  if (
+    options.keyPrefix !== undefined &&
+    (typeof options.keyPrefix !== 'string' || options.keyPrefix.length === 0)
+  ) {
+    throw new InvalidReplayOptionError('keyPrefix', options.keyPrefix, 'a non-empty string');
+  }
+  const unit = scanUnit(options.source, options.scan ?? {}, segment, totalSegments, options.keyPrefix);
   const cursor = new UnitCursor(unit.name, options.cursor);
   const { sink, maxRecordBytes, release } = await openTarget(options, options.journal, {});
   try {

@@ -74,8 +74,16 @@ export function scanUnit(
   scan: Omit<ArchiveScanOptions, 'segment' | 'totalSegments' | 'startAfter' | 'limit'>,
   segment: number | undefined,
   totalSegments: number | undefined,
+  keyPrefix?: string,
 ): UnitSource {
   const name = totalSegments === undefined ? 'scan' : scanUnitName(segment!, totalSegments);
+  const position =
+    keyPrefix === undefined
+      ? archivePosition
+      : (record: ReplayRecord) =>
+          typeof record?.partitionKey === 'string' && !record.partitionKey.startsWith(keyPrefix)
+            ? undefined
+            : archivePosition(record);
   return {
     name,
     skipped: 0,
@@ -94,15 +102,15 @@ export function scanUnit(
           subSequenceNumber: start.subSequenceNumber,
         };
       }
-      return { records: reader.scan(options), position: archivePosition, end: () => {} };
+      return { records: reader.scan(options), position, end: () => {} };
     },
   };
 }
 
-/** One key's history, read with a query. */
-export function queryUnit(reader: ArchiveReaderLike, query: ArchiveQueryOptions): UnitSource {
+/** One key's history, read with a query (unit `query`, or `query:<key>` as one of a set of keys). */
+export function queryUnit(reader: ArchiveReaderLike, query: ArchiveQueryOptions, name = 'query'): UnitSource {
   return {
-    name: 'query',
+    name,
     skipped: 0,
     open(after, limit) {
       const options: ArchiveQueryOptions = { ...query };
@@ -134,6 +142,7 @@ export function iterableUnit(
   records: AsyncIterable<ReplayRecord> | Iterable<ReplayRecord>,
   segment: number | undefined,
   totalSegments: number | undefined,
+  keyPrefix?: string,
 ): UnitSource {
   const split = totalSegments !== undefined && totalSegments > 1;
   const unit: UnitSource = {
@@ -160,6 +169,13 @@ export function iterableUnit(
             return undefined;
           }
           if (split && !inSegment(record, segment!, totalSegments!)) return undefined;
+          if (
+            keyPrefix !== undefined &&
+            typeof record?.partitionKey === 'string' &&
+            !record.partitionKey.startsWith(keyPrefix)
+          ) {
+            return undefined;
+          }
           const position: SourcePosition = { index, partitionKey: String(record?.partitionKey) };
           if (record?.sequenceNumber !== undefined) position.sequenceNumber = record.sequenceNumber;
           if (record?.subSequenceNumber !== undefined) position.subSequenceNumber = record.subSequenceNumber;
@@ -208,9 +224,21 @@ export interface SourceOptions {
   query?: ArchiveQueryOptions | undefined;
   /**
    * With an archive reader: the scan's options (time range, `includeTombstones`: deletions replay as records
-   * with empty data). The number of records is the replay's `limit`, over every segment.
+   * with empty data). Its `limit` counts over every segment, as the replay's `limit` does.
    */
-  scan?: Omit<ArchiveScanOptions, 'segment' | 'totalSegments' | 'startAfter' | 'limit'> | undefined;
+  scan?: Omit<ArchiveScanOptions, 'segment' | 'totalSegments' | 'startAfter'> | undefined;
+  /**
+   * With an archive reader: replay the history of each of these keys, one query (and one cursor, unit
+   * `query:<key>`) per key, run with the replay's `concurrency`. The `scan` options' time range and
+   * `includeTombstones` apply; not with `query` or segments.
+   */
+  keys?: readonly string[] | undefined;
+  /**
+   * Replay only the records whose partition key starts with this prefix. An archive is scanned and the other
+   * records skipped (read, not sent, not counted); a record whose key is not a string is kept, so it is reported
+   * as failed rather than dropped.
+   */
+  keyPrefix?: string | undefined;
   /** This worker's segment, `0 .. totalSegments-1`. Without it (archive scans), every segment runs here. */
   segment?: number | undefined;
   /** Number of segments the source is split into. */
@@ -236,8 +264,30 @@ export function planUnits(source: ReplaySource, options: SourceOptions): UnitSou
       throw new InvalidReplayOptionError('segment', segment, `an integer in 0..${totalSegments - 1}`);
     }
   }
+  const { keys, keyPrefix } = options;
+  if (keyPrefix !== undefined && (typeof keyPrefix !== 'string' || keyPrefix.length === 0)) {
+    throw new InvalidReplayOptionError('keyPrefix', keyPrefix, 'a non-empty string');
+  }
+  if (keys !== undefined) {
+    if (!isArchiveReader(source)) {
+      throw new InvalidReplayOptionError('keys', 'given', 'an ArchiveReader source (scan and query methods)');
+    }
+    if (!Array.isArray(keys) || keys.some((k) => typeof k !== 'string' || k.length === 0)) {
+      throw new InvalidReplayOptionError('keys', keys, 'an array of non-empty partition keys');
+    }
+    if (options.query || totalSegments !== undefined || keyPrefix !== undefined) {
+      throw new InvalidReplayOptionError('keys', 'given', 'not with query, segments or keyPrefix');
+    }
+    const { from, to, includeTombstones } = { ...options.scan };
+    return [...new Set(keys)].map((partitionKey) =>
+      queryUnit(source, { partitionKey, from, to, includeTombstones }, `query:${partitionKey}`),
+    );
+  }
   if (isArchiveReader(source)) {
     if (options.query) {
+      if (keyPrefix !== undefined) {
+        throw new InvalidReplayOptionError('keyPrefix', keyPrefix, 'not with query (one key)');
+      }
       if (totalSegments !== undefined) {
         throw new InvalidReplayOptionError('segment', segment, 'no segments with query (one key)');
       }
@@ -245,9 +295,11 @@ export function planUnits(source: ReplaySource, options: SourceOptions): UnitSou
     }
     // the replay's `limit` counts over all segments; a scan limit would count per segment
     const { limit: _perSegment, ...scan } = { ...options.scan } as ArchiveScanOptions;
-    if (totalSegments === undefined) return [scanUnit(source, scan, undefined, undefined)];
-    if (segment !== undefined) return [scanUnit(source, scan, segment, totalSegments)];
-    return Array.from({ length: totalSegments }, (_, s) => scanUnit(source, scan, s, totalSegments));
+    if (totalSegments === undefined) return [scanUnit(source, scan, undefined, undefined, keyPrefix)];
+    if (segment !== undefined) return [scanUnit(source, scan, segment, totalSegments, keyPrefix)];
+    return Array.from({ length: totalSegments }, (_, s) =>
+      scanUnit(source, scan, s, totalSegments, keyPrefix),
+    );
   }
   if (options.query || options.scan) {
     throw new InvalidReplayOptionError(
@@ -275,5 +327,5 @@ export function planUnits(source: ReplaySource, options: SourceOptions): UnitSou
       "this worker's segment (an iterable is read whole by each worker, which keeps its share)",
     );
   }
-  return [iterableUnit(records, segment, totalSegments)];
+  return [iterableUnit(records, segment, totalSegments, keyPrefix)];
 }

@@ -2,7 +2,7 @@ import { ArchiveReader, ArchiveWriter, createArchiveTable } from '@kinesis-archi
 import { uniqueName } from '@kinesis-archive/local';
 import { localAws } from '@kinesis-archive/local/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isArchiveReader, type ReplayRecord, replay } from '../src/index.js';
+import { isArchiveReader, type ReplayCheckpoint, type ReplayRecord, replay } from '../src/index.js';
 import { createStream, expectSameContent, readStream } from './helpers.js';
 
 const { clients } = localAws();
@@ -103,4 +103,64 @@ describe('replay of an archive (ArchiveReader source)', () => {
     expect(result.ok).toBe(true);
     expectSameContent(key.slice(2), await readStream(kinesis, streamName));
   });
+
+  it('keys replays the history of each key of a set, one cursor per key', async () => {
+    const streamName = await createStream(kinesis, 1);
+    const checkpoint = memoryCheckpoint();
+    const result = await replay({
+      source: all.reader,
+      keys: ['user-3', 'user-7', 'user-3'],
+      kinesis,
+      streamName,
+      checkpoint,
+    });
+    expect(result).toMatchObject({ ok: true, read: 20, sent: 20 });
+    expect(Object.keys(checkpoint.saved!.units).sort()).toEqual(['query:user-3', 'query:user-7']);
+    expectSameContent(
+      all.input.filter((r) => r.partitionKey === 'user-3' || r.partitionKey === 'user-7'),
+      await readStream(kinesis, streamName),
+    );
+  });
+
+  it('keyPrefix replays only the keys with that prefix, over every segment', async () => {
+    const streamName = await createStream(kinesis, 2);
+    const result = await replay({
+      source: all.reader,
+      keyPrefix: 'user-1',
+      totalSegments: 3,
+      kinesis,
+      streamName,
+    });
+    const expected = all.input.filter((r) => r.partitionKey.startsWith('user-1'));
+    expect(expected).toHaveLength(110);
+    expect(result).toMatchObject({ ok: true, read: 110, sent: 110 });
+    expectSameContent(expected, await readStream(kinesis, streamName));
+  });
+
+  it('rejects keys with a plain iterable, with query, or an empty key', async () => {
+    const streamName = 'unused';
+    await expect(replay({ source: [], keys: ['a'], kinesis, streamName })).rejects.toThrow(/keys/);
+    await expect(
+      replay({ source: all.reader, keys: ['a'], query: { partitionKey: 'a' }, kinesis, streamName }),
+    ).rejects.toThrow(/not with query/);
+    await expect(replay({ source: all.reader, keys: [''], kinesis, streamName })).rejects.toThrow(
+      /non-empty/,
+    );
+    await expect(replay({ source: all.reader, keyPrefix: '', kinesis, streamName })).rejects.toThrow(
+      /keyPrefix/,
+    );
+  });
 });
+
+function memoryCheckpoint() {
+  const store = {
+    saved: undefined as ReplayCheckpoint | undefined,
+    async load() {
+      return store.saved;
+    },
+    async save(c: ReplayCheckpoint) {
+      store.saved = JSON.parse(JSON.stringify(c)) as ReplayCheckpoint;
+    },
+  };
+  return store;
+}
