@@ -123,7 +123,20 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exitCode = 1;
+let finished = false;
+// a variant whose promise never settles (nothing left to wait for) would otherwise end the bench silently, exit 0
+process.on('exit', () => {
+  if (!finished) {
+    console.error('the bench ended before every variant finished: a replay never settled');
+    process.exitCode = 1;
+  }
 });
+main()
+  .then(() => {
+    finished = true;
+  })
+  .catch((error: unknown) => {
+    finished = true;
+    console.error(error);
+    process.exitCode = 1;
+  });

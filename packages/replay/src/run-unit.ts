@@ -41,6 +41,8 @@ export async function runUnit(source: UnitSource, cursor: UnitCursor, ctx: UnitC
       if (ctx.budget.remaining <= 0) return;
       ctx.budget.remaining--;
       if (cursor.openCount >= ctx.maxUnsettled) {
+        // records held for aggregation may be what fills the window: send them, or the room would never come
+        await sink.flushHeld();
         await cursor.room(ctx.maxUnsettled, sink.signal);
         if (sink.signal.aborted) return;
       }

@@ -65,7 +65,8 @@ export interface ReplayTargetOptions {
   /**
    * Most records of one unit read and not settled yet; reading waits for room beyond it. It bounds the memory a
    * stalled record (retrying) costs, and the records a crash makes a resume send again. Default 2,000 (the
-   * writer's 4 requests of 500 in flight); the writer's own buffer defaults to 1,000 in a replay.
+   * writer's 4 requests of 500 in flight); the writer's own buffer defaults to 1,000 in a replay. With `aggregate`,
+   * the records held for aggregation are sent once they fill the window, so it also bounds an aggregate's size.
    */
   maxUnsettledRecords?: number | undefined;
 }

@@ -50,6 +50,24 @@ describe('replay into a fresh stream', () => {
     expect(back.every((r) => r.aggregated)).toBe(true);
   });
 
+  it('aggregate: true completes when the records held for aggregation fill the read window', async () => {
+    // 4 shards, a window of 60 records: aggregates never fill, so the held records alone fill the window; the
+    // unit must send them rather than wait for room that only their sending can make
+    const streamName = await createStream(kinesis, 4);
+    const records = makeRecords(600, 120, 100);
+    const result = await replay({
+      source: iterate(records),
+      kinesis,
+      streamName,
+      aggregate: true,
+      aggregateMaxAgeMs: 3_600_000,
+      maxUnsettledRecords: 60,
+    });
+    expect(result).toMatchObject({ ok: true, read: 600, sent: 600 });
+    expect(result.kinesisRecords).toBeLessThan(600);
+    expectSameContent(records, await readStream(kinesis, streamName));
+  }, 60_000);
+
   it('aggregate: true stays exact when the caller refreshes the shard map it passed, mid-replay', async () => {
     const streamName = await createStream(kinesis, 1);
     const shardMap = await ShardMap.load(kinesis, { streamName });
