@@ -48,29 +48,8 @@ export async function runUnit(source: UnitSource, cursor: UnitCursor, ctx: UnitC
       }
       sink.counts.read++;
       const item: Item = { unit: source.name, cursor, ordinal: cursor.add(position), position, record };
-      let checked: CheckedRecord;
-      try {
-        checked = checkRecord(record, sink.counts.read - 1, ctx.maxRecordBytes);
-        if (ctx.envelope) {
-          checked = checkRecord(
-            { ...checked, data: wrapEnvelope(record, checked.data) },
-            sink.counts.read - 1,
-            ctx.maxRecordBytes,
-          );
-        }
-      } catch (error) {
-        sink.fail(item, error as Error);
-        continue;
-      }
-      try {
-        const ready = item as ReadyItem;
-        ready.checked = checked;
-        const waiting = sink.put(ready);
-        if (waiting) await waiting;
-      } catch (error) {
-        if (sink.signal.aborted) return; // stopped or aborted meanwhile: the record is unsent, not failed
-        throw error;
-      }
+      const handed = hand(item, sink.counts.read - 1, ctx);
+      if (handed !== true && !(await handed)) return;
     }
     // read to the end, and not cut short by the limit of this run
     opened.end();
@@ -100,32 +79,48 @@ export async function runJournal(journal: FailureJournal, ctx: UnitContext): Pro
         record,
         journalId: entry.id,
       };
-      let checked: CheckedRecord;
-      try {
-        checked = checkRecord(record, count - 1, ctx.maxRecordBytes);
-        if (ctx.envelope) {
-          checked = checkRecord(
-            { ...checked, data: wrapEnvelope(record, checked.data) },
-            count - 1,
-            ctx.maxRecordBytes,
-          );
-        }
-      } catch (error) {
-        sink.fail(item, error as Error);
-        continue;
-      }
-      try {
-        const ready = item as ReadyItem;
-        ready.checked = checked;
-        const waiting = sink.put(ready);
-        if (waiting) await waiting;
-      } catch (error) {
-        if (sink.signal.aborted) return count;
-        throw error;
-      }
+      const handed = hand(item, count - 1, ctx);
+      if (handed !== true && !(await handed)) return count;
     }
   } catch (error) {
     if (!sink.signal.aborted) sink.stop(error as Error);
   }
   return count;
+}
+
+/**
+ * Checks a record (wrapped in the envelope when asked) and hands it to the sink; a record that breaks a Kinesis
+ * limit is journaled as failed. `true` (at once, or once the sink took it): go on; `false`: the sink stopped or
+ * was aborted meanwhile (the record is then unsent, not failed). Any other error is thrown. Synchronous while the
+ * sink has room, so the hot path makes no promise per record.
+ */
+function hand(item: Item, index: number, ctx: UnitContext): boolean | Promise<boolean> {
+  const { sink } = ctx;
+  let checked: CheckedRecord;
+  try {
+    checked = checkRecord(item.record, index, ctx.maxRecordBytes);
+    if (ctx.envelope) {
+      checked = checkRecord(
+        { ...checked, data: wrapEnvelope(item.record, checked.data) },
+        index,
+        ctx.maxRecordBytes,
+      );
+    }
+  } catch (error) {
+    sink.fail(item, error as Error);
+    return true;
+  }
+  const ready = item as ReadyItem;
+  ready.checked = checked;
+  const unsent = (error: unknown): false => {
+    if (sink.signal.aborted) return false;
+    throw error;
+  };
+  let waiting: Promise<void> | undefined;
+  try {
+    waiting = sink.put(ready);
+  } catch (error) {
+    return unsent(error);
+  }
+  return waiting ? waiting.then(() => true, unsent) : true;
 }

@@ -2,14 +2,8 @@ import { type ArchiveMode, ArchiveReader, ArchiveWriter, createArchiveTable } fr
 import { uniqueName } from '@kinesis-archive/local';
 import { localAws } from '@kinesis-archive/local/vitest';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  MemoryFailureJournal,
-  type ReplayCheckpoint,
-  type ReplayCursor,
-  replay,
-  replaySegment,
-} from '../src/index.js';
-import { byKey, createStream, readStream } from './helpers.js';
+import { MemoryFailureJournal, type ReplayCursor, replay, replaySegment } from '../src/index.js';
+import { byKey, createStream, memoryStore, readStream } from './helpers.js';
 
 const { clients } = localAws();
 const { kinesis, dynamodb } = clients;
@@ -38,15 +32,6 @@ async function archiveOf(mode: ArchiveMode, input: ReturnType<typeof records>, t
   const out = await writer.write(input);
   expect(out.failed).toEqual([]);
   return { writer, reader: new ArchiveReader({ dynamodb, tableName, mode }) };
-}
-
-function memoryStore() {
-  const saved: ReplayCheckpoint[] = [];
-  return {
-    saved,
-    load: () => saved.at(-1),
-    save: (c: ReplayCheckpoint) => void saved.push(structuredClone(c)),
-  };
 }
 
 /** Replays with a checkpoint and aborts once `after` records were sent. */

@@ -2,8 +2,8 @@ import { ArchiveReader, ArchiveWriter, createArchiveTable } from '@kinesis-archi
 import { uniqueName } from '@kinesis-archive/local';
 import { localAws } from '@kinesis-archive/local/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isArchiveReader, type ReplayCheckpoint, type ReplayRecord, replay } from '../src/index.js';
-import { createStream, expectSameContent, readStream } from './helpers.js';
+import { isArchiveReader, type ReplayRecord, replay } from '../src/index.js';
+import { createStream, expectSameContent, memoryStore, readStream } from './helpers.js';
 
 const { clients } = localAws();
 const { kinesis, dynamodb } = clients;
@@ -106,7 +106,7 @@ describe('replay of an archive (ArchiveReader source)', () => {
 
   it('keys replays the history of each key of a set, one cursor per key', async () => {
     const streamName = await createStream(kinesis, 1);
-    const checkpoint = memoryCheckpoint();
+    const checkpoint = memoryStore();
     const result = await replay({
       source: all.reader,
       keys: ['user-3', 'user-7', 'user-3'],
@@ -115,7 +115,7 @@ describe('replay of an archive (ArchiveReader source)', () => {
       checkpoint,
     });
     expect(result).toMatchObject({ ok: true, read: 20, sent: 20 });
-    expect(Object.keys(checkpoint.saved!.units).sort()).toEqual(['query:user-3', 'query:user-7']);
+    expect(Object.keys(checkpoint.saved.at(-1)!.units).sort()).toEqual(['query:user-3', 'query:user-7']);
     expectSameContent(
       all.input.filter((r) => r.partitionKey === 'user-3' || r.partitionKey === 'user-7'),
       await readStream(kinesis, streamName),
@@ -151,16 +151,3 @@ describe('replay of an archive (ArchiveReader source)', () => {
     );
   });
 });
-
-function memoryCheckpoint() {
-  const store = {
-    saved: undefined as ReplayCheckpoint | undefined,
-    async load() {
-      return store.saved;
-    },
-    async save(c: ReplayCheckpoint) {
-      store.saved = JSON.parse(JSON.stringify(c)) as ReplayCheckpoint;
-    },
-  };
-  return store;
-}

@@ -1,20 +1,27 @@
 import { appendFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLocalClients, type FaultProxy, startFaultProxy, uniqueName } from '@kinesis-archive/local';
+import { uniqueName } from '@kinesis-archive/local';
 import { localAws } from '@kinesis-archive/local/vitest';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   DynamoDBFailureJournal,
   type FailureJournal,
   FileFailureJournal,
   type JournalEntry,
   MemoryFailureJournal,
-  type ReplayCheckpoint,
   type ReplayRecord,
   replay,
 } from '../src/index.js';
-import { byKey, createStream, iterate, makeRecords, readStream } from './helpers.js';
+import {
+  byKey,
+  createStream,
+  faultProxies,
+  iterate,
+  makeRecords,
+  memoryStore,
+  readStream,
+} from './helpers.js';
 
 const { clients, endpoints } = localAws();
 const { kinesis, dynamodb } = clients;
@@ -28,30 +35,8 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-let proxy: FaultProxy | undefined;
-let proxied: ReturnType<typeof createLocalClients> | undefined;
-afterEach(async () => {
-  proxied?.destroy();
-  await proxy?.stop();
-  proxy = undefined;
-  proxied = undefined;
-});
-async function throughProxy(rules: Parameters<typeof startFaultProxy>[0]['rules'], seed = 3) {
-  proxy = await startFaultProxy({ target: endpoints.kinesis!, seed, rules });
-  proxied = createLocalClients({ region: endpoints.region, kinesis: proxy.endpoint });
-  return proxied.kinesis;
-}
-
-function memoryStore() {
-  const saved: ReplayCheckpoint[] = [];
-  return {
-    saved,
-    load: () => saved.at(-1),
-    save: (c: ReplayCheckpoint) => {
-      saved.push(structuredClone(c));
-    },
-  };
-}
+const proxies = faultProxies(endpoints, 3);
+const throughProxy = proxies.through;
 
 /** `n` records of key `k` (k#0..k#n-1), with one too large at `bad`. */
 function keyHistory(key: string, n: number, bad: number): ReplayRecord[] {
@@ -221,7 +206,7 @@ describe('a fatal error mid-replay (finding 3)', () => {
     expect(first.stoppedBy).toMatchObject({ code: 'PUT_RECORDS_FAILED', errorCode: 'AccessDeniedException' });
     expect(first.failed).toEqual([]);
     expect(first.sent).toBe(200); // two requests went; the third was refused; no fourth was sent
-    expect(proxy!.counts().byOperation.PutRecords?.requests).toBe(3);
+    expect(proxies.proxy.counts().byOperation.PutRecords?.requests).toBe(3);
     const after = store.saved.at(-1)!.units.iterable!.after;
     expect(after && 'index' in after ? after.index : -1).toBe(199);
     // resume without the fault

@@ -1,27 +1,21 @@
-import { createLocalClients, type FaultProxy, startFaultProxy } from '@kinesis-archive/local';
 import { localAws } from '@kinesis-archive/local/vitest';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { PutRecordsFailedError, type ReplayRecord, replay } from '../src/index.js';
-import { createStream, expectSameContent, iterate, makeRecords, readStream } from './helpers.js';
+import {
+  createStream,
+  expectSameContent,
+  faultProxies,
+  iterate,
+  makeRecords,
+  readStream,
+} from './helpers.js';
 
 const { clients, endpoints } = localAws();
 const kinesis = clients.kinesis;
 afterAll(() => clients.destroy());
 
-let proxy: FaultProxy | undefined;
-let proxied: ReturnType<typeof createLocalClients> | undefined;
-afterEach(async () => {
-  proxied?.destroy();
-  await proxy?.stop();
-  proxy = undefined;
-  proxied = undefined;
-});
-
-async function throughProxy(rules: Parameters<typeof startFaultProxy>[0]['rules'], seed = 7) {
-  proxy = await startFaultProxy({ target: endpoints.kinesis!, seed, rules });
-  proxied = createLocalClients({ region: endpoints.region, kinesis: proxy.endpoint });
-  return proxied.kinesis;
-}
+const proxies = faultProxies(endpoints, 7);
+const throughProxy = proxies.through;
 
 const fastRetry = { baseDelayMs: 10, maxDelayMs: 100, maxAttempts: 40, budgetMs: 30_000 };
 
@@ -55,7 +49,7 @@ describe('replay under injected faults', () => {
     expect(result.ok).toBe(true);
     expect(result.sent).toBe(480);
     expect(result.retries).toBeGreaterThan(0);
-    const counts = proxy!.counts();
+    const counts = proxies.proxy.counts();
     expect(counts.failedEntries).toBeGreaterThan(0);
     expect(counts.injected.throttle ?? 0).toBeGreaterThan(0);
     expectSameContent(records, await readStream(kinesis, streamName));

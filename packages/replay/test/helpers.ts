@@ -1,11 +1,14 @@
 import { type KinesisClient, ListShardsCommand } from '@aws-sdk/client-kinesis';
 import { deaggregate } from '@kinesis-archive/agg';
 import {
+  createLocalClients,
   createStream as createLocalStream,
+  type FaultProxy,
   readStream as readLocalStream,
+  startFaultProxy,
   uniqueName,
 } from '@kinesis-archive/local';
-import { expect } from 'vitest';
+import { afterEach, expect } from 'vitest';
 import type { ReplayCheckpoint, ReplayRecord } from '../src/index.js';
 
 /** Creates a fresh, uniquely named ACTIVE stream and returns its name. */
@@ -123,4 +126,45 @@ export async function readAsKcl(kinesis: KinesisClient, streamName: string): Pro
 export function settledCount(c: ReplayCheckpoint): number {
   const after = Object.values(c.units)[0]?.after;
   return after && 'index' in after ? after.index + 1 : 0;
+}
+
+/** A checkpoint store in memory that keeps every save (a deep copy), and loads the last one. */
+export function memoryStore() {
+  const saved: ReplayCheckpoint[] = [];
+  return {
+    saved,
+    load: () => saved.at(-1),
+    save: (c: ReplayCheckpoint) => void saved.push(structuredClone(c)),
+  };
+}
+
+/**
+ * A fault proxy in front of the test's kinesis-mock, started by `through(rules)` and stopped (with its client)
+ * after each test.
+ */
+export function faultProxies(
+  endpoints: { kinesis?: string | undefined; region: string },
+  defaultSeed: number,
+) {
+  let proxy: FaultProxy | undefined;
+  let proxied: ReturnType<typeof createLocalClients> | undefined;
+  afterEach(async () => {
+    proxied?.destroy();
+    await proxy?.stop();
+    proxy = undefined;
+    proxied = undefined;
+  });
+  return {
+    /** A Kinesis client whose requests go through a new proxy with these rules. */
+    async through(rules: Parameters<typeof startFaultProxy>[0]['rules'], seed = defaultSeed) {
+      proxy = await startFaultProxy({ target: endpoints.kinesis!, seed, rules });
+      proxied = createLocalClients({ region: endpoints.region, kinesis: proxy.endpoint });
+      return proxied.kinesis;
+    },
+    /** The proxy of the running test. */
+    get proxy(): FaultProxy {
+      if (!proxy) throw new Error('no fault proxy started in this test');
+      return proxy;
+    },
+  };
 }

@@ -8,6 +8,7 @@ import {
   expectSameContent,
   iterate,
   makeRecords,
+  memoryStore,
   readStream,
   settledCount,
 } from './helpers.js';
@@ -15,17 +16,6 @@ import {
 const { clients, endpoints } = localAws();
 const kinesis = clients.kinesis;
 afterAll(() => clients.destroy());
-
-function memoryStore() {
-  const saved: ReplayCheckpoint[] = [];
-  return {
-    saved,
-    load: () => saved.at(-1),
-    save: (c: ReplayCheckpoint) => {
-      saved.push(structuredClone(c));
-    },
-  };
-}
 
 /** Runs a replay that aborts itself once `after` records are sent; returns the checkpoint saved at that moment. */
 async function interrupted(
