@@ -155,5 +155,5 @@ describe('replay killed (SIGKILL) and resumed while the archive is written to', 
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  }, 240_000);
+  }, 600_000);
 });
