@@ -1,13 +1,15 @@
 /**
- * The `kinesis-archive` command line: `local`, `create-table`, `archive`, `query`, `scan`, `replay`, `compact`,
+ * The `kinesis-archive` command line (`--version`): `local`, `create-table`, `archive`, `query`, `scan`, `replay`, `compact`,
  * `quarantine`, `tail`.
  *
- * Exit codes: 0 success, 1 failure, 2 bad usage (unknown option, bad value, missing option).
+ * Exit codes: 0 success, 1 failure, 2 bad usage (unknown option, bad value, missing option), 130 interrupted
+ * (Ctrl-C or SIGTERM; `local`, `tail` and `archive` without `--until-idle`, which run until stopped, exit 0).
  *
  * @module
  */
+
+import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
-import { describeError, KinesisArchiveError } from '@kinesis-archive/core';
 import { Command, CommanderError } from 'commander';
 import { archiveCommand } from './cli/commands/archive.js';
 import { compactCommand } from './cli/commands/compact.js';
@@ -20,12 +22,14 @@ import { scanCommand } from './cli/commands/scan.js';
 import { tailCommand } from './cli/commands/tail.js';
 import type { CommandContext } from './cli/common.js';
 import { UsageError } from './cli/errors.js';
+import { errorLine } from './cli/explain.js';
 import { type Output, processOutput } from './cli/output.js';
 
 /** Builds the `kinesis-archive` program (commander) for a context. */
 export function buildProgram(ctx: CommandContext): Command {
   const program = new Command('kinesis-archive')
     .description('Keep, compact and replay Amazon Kinesis streams in DynamoDB; run it all locally.')
+    .version(cliVersion(), '-V, --version', 'print the version')
     .showHelpAfterError('(add --help for usage)')
     .configureOutput({
       writeOut: (text) => ctx.output.out(text.replace(/\n$/, '')),
@@ -49,19 +53,57 @@ export function buildProgram(ctx: CommandContext): Command {
   return program;
 }
 
+/** The version of this CLI (its package.json). */
+export function cliVersion(): string {
+  const pkg = createRequire(import.meta.url)('../package.json') as { version: string };
+  return pkg.version;
+}
+
+/** How long an interrupted command may take to finish what is in flight before the CLI exits anyway. */
+export const INTERRUPT_GRACE_MS = 2_000;
+
+/** Options of {@link runCli}. */
+export interface RunCliOptions {
+  /** Ends the process (a second Ctrl-C, or a command that did not stop within the grace time). */
+  exit?: (code: number) => void;
+}
+
 /**
- * Runs the command line `argv` (without `node` and the script) and resolves with the exit code. Ctrl-C (SIGINT)
- * and SIGTERM stop long-running commands cleanly.
+ * Runs the command line `argv` (without `node` and the script) and resolves with the exit code. The first Ctrl-C
+ * (SIGINT) or SIGTERM aborts the command (every request carries the signal), which prints what it did and ends; a
+ * second one, or a command still running after {@link INTERRUPT_GRACE_MS}, exits with 130 at once.
  */
-export async function runCli(argv: readonly string[], output: Output = processOutput): Promise<number> {
+export async function runCli(
+  argv: readonly string[],
+  output: Output = processOutput,
+  options: RunCliOptions = {},
+): Promise<number> {
+  const exit = options.exit ?? ((code: number) => process.exit(code));
   const controller = new AbortController();
-  const stop = () => controller.abort();
+  let grace: NodeJS.Timeout | undefined;
+  const stop = () => {
+    if (controller.signal.aborted) {
+      output.err('kinesis-archive: interrupted again, exiting now');
+      exit(130);
+      return;
+    }
+    output.err('kinesis-archive: interrupting (finishing what is in flight; Ctrl-C again to exit at once)');
+    controller.abort();
+    grace = setTimeout(() => {
+      output.err(
+        `kinesis-archive: still running ${INTERRUPT_GRACE_MS / 1000} s after the interrupt, exiting`,
+      );
+      exit(130);
+    }, INTERRUPT_GRACE_MS);
+    grace.unref();
+  };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
-  const ctx: CommandContext = { output, signal: controller.signal, exitCode: 0 };
+  const ctx: CommandContext = { output, signal: controller.signal, exitCode: 0, runsUntilStopped: false };
+  const interrupted = () => controller.signal.aborted && !ctx.runsUntilStopped;
   try {
     await buildProgram(ctx).parseAsync([...argv], { from: 'user' });
-    return ctx.exitCode;
+    return interrupted() ? 130 : ctx.exitCode;
   } catch (error) {
     if (error instanceof CommanderError) {
       if (
@@ -78,10 +120,14 @@ export async function runCli(argv: readonly string[], output: Output = processOu
       output.err(`kinesis-archive: ${error.message} (add --help for usage)`);
       return 2;
     }
-    const code = error instanceof KinesisArchiveError ? ` [${error.code}]` : '';
-    output.err(`kinesis-archive: error${code}: ${describeError(error)}`);
+    if (controller.signal.aborted) {
+      output.err('kinesis-archive: interrupted');
+      return ctx.runsUntilStopped ? 0 : 130;
+    }
+    output.err(`kinesis-archive: ${errorLine(error)}`);
     return 1;
   } finally {
+    if (grace) clearTimeout(grace);
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
   }

@@ -1,18 +1,15 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { PutItemCommand, UpdateTableCommand } from '@aws-sdk/client-dynamodb';
 import { ArchiveWriter, createArchiveTable } from '@kinesis-archive/archive';
 import { createStream, uniqueName } from '@kinesis-archive/local';
 import { localAws } from '@kinesis-archive/local/vitest';
 import { afterAll, describe, expect, it } from 'vitest';
-import { putRecords } from './helpers.js';
+import { cli, putRecords } from './helpers.js';
 
 const { clients, endpoints } = localAws();
 afterAll(() => clients.destroy());
-const bin = fileURLToPath(new URL('../bin/kinesis-archive.mjs', import.meta.url));
 const connection = [
   '--kinesis-endpoint',
   endpoints.kinesis ?? '',
@@ -21,41 +18,6 @@ const connection = [
   '--region',
   endpoints.region,
 ];
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the CLI as a user would, with no AWS credentials in the environment. */
-function cli(
-  args: string[],
-  options: {
-    until?: (stdout: string) => boolean;
-    untilStderr?: (stderr: string) => boolean;
-    signal?: NodeJS.Signals;
-  } = {},
-) {
-  const env = { ...process.env };
-  for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_PROFILE', 'AWS_SESSION_TOKEN'])
-    delete env[name];
-  return new Promise<Run>((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      if (options.until?.(stdout)) child.kill(options.signal ?? 'SIGINT');
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-      if (options.untilStderr?.(stderr)) child.kill(options.signal ?? 'SIGINT');
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe('kinesis-archive', () => {
   it('prints help for the program and every command', async () => {
@@ -296,7 +258,7 @@ describe('kinesis-archive', () => {
     expect(JSON.parse(run.stdout)).toMatchObject({ records: 0, mode: 'LATEST' });
   });
 
-  it('archive --until-idle interrupted by Ctrl-C before the tip exits with 1 and says so', async () => {
+  it('archive --until-idle interrupted by Ctrl-C before the tip exits with 130 and says so', async () => {
     const stream = uniqueName('cli-interrupted');
     await createStream(clients.kinesis, stream, { shards: 1 });
     await putRecords(clients.kinesis, stream, 300);
@@ -326,7 +288,7 @@ describe('kinesis-archive', () => {
     const summary = JSON.parse(run.stdout) as { records: number; aborted: boolean };
     expect(summary.records).toBeLessThan(300);
     expect(summary.aborted).toBe(true);
-    expect(run.code).toBe(1);
+    expect(run.code).toBe(130);
   });
 
   it('tail prints the changes of a table stream as JSON lines', async () => {

@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { type KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 
 /** Puts `count` records `key-<i % keys>` / `record-<offset + i>`; returns their sequence numbers by shard. */
@@ -24,4 +26,62 @@ export async function putRecords(
     }
   }
   return byShard;
+}
+
+const bin = fileURLToPath(new URL('../bin/kinesis-archive.mjs', import.meta.url));
+
+/** How a CLI run ended. */
+export interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  /** Milliseconds from the signal sent to the exit (when one was sent). */
+  afterSignalMs?: number;
+}
+
+/**
+ * Runs the CLI as a user would, in a process of its own, with no AWS credentials in the environment. `until` /
+ * `untilStderr` / `afterMs` send `signal` (default SIGINT) once they hold; `onSpawn` gets the child's pid.
+ */
+export function cli(
+  args: string[],
+  options: {
+    until?: (stdout: string) => boolean;
+    untilStderr?: (stderr: string) => boolean;
+    afterMs?: number;
+    signal?: NodeJS.Signals;
+    onStdout?: (stdout: string, pid: number) => void;
+  } = {},
+): Promise<Run> {
+  const env = { ...process.env };
+  for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_PROFILE', 'AWS_SESSION_TOKEN'])
+    delete env[name];
+  return new Promise<Run>((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, ...args], { env });
+    let stdout = '';
+    let stderr = '';
+    let signalledAt: number | undefined;
+    const send = () => {
+      if (signalledAt !== undefined) return;
+      signalledAt = Date.now();
+      child.kill(options.signal ?? 'SIGINT');
+    };
+    const timer = options.afterMs === undefined ? undefined : setTimeout(send, options.afterMs);
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      options.onStdout?.(stdout, child.pid!);
+      if (options.until?.(stdout)) send();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      if (options.untilStderr?.(stderr)) send();
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (timer) clearTimeout(timer);
+      const run: Run = { code, stdout, stderr };
+      if (signalledAt !== undefined) run.afterSignalMs = Date.now() - signalledAt;
+      resolve(run);
+    });
+  });
 }

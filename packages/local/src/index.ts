@@ -16,7 +16,7 @@ export { LOCAL_ENDPOINTS_ENV, localAwsFromVitest } from './from-env.js';
 export { uniqueName } from './names.js';
 export { freePort } from './ports.js';
 export { seededRandom } from './prng.js';
-export type { LocalAws, StartLocalAwsOptions } from './start.js';
+export type { LocalAws, StandInExit, StartLocalAwsOptions } from './start.js';
 export { checkJava, startLocalAws } from './start.js';
 export type { CreateStreamOptions, ShardRecords } from './streams.js';
 export { createStream, readStream } from './streams.js';

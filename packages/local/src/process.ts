@@ -57,6 +57,8 @@ export class ManagedProcess {
   private readonly lines: string[] = [];
   private exited = false;
   private readonly exitPromise: Promise<void>;
+  /** True once {@link stop} or {@link killNow} was called: an exit after it is expected. */
+  stopping = false;
   private standInPid: number | undefined;
   exitCode: number | null = null;
 
@@ -112,6 +114,11 @@ export class ManagedProcess {
     }
   }
 
+  /** Resolves when the process has exited (for any reason). */
+  get whenExited(): Promise<void> {
+    return this.exitPromise;
+  }
+
   /** Whether the process has exited. */
   get hasExited(): boolean {
     return this.exited;
@@ -129,6 +136,7 @@ export class ManagedProcess {
 
   /** Kills synchronously (used on process exit). */
   killNow(): void {
+    this.stopping = true;
     if (this.exited) return;
     try {
       this.child.stdin?.destroy();

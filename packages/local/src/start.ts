@@ -36,8 +36,23 @@ export interface LocalAws {
   readonly clients: LocalClients;
   /** Environment variables that point AWS SDKs and the AWS CLI at the stand-ins. */
   readonly env: Record<string, string>;
+  /**
+   * Resolves when a stand-in exits while it should be running (it crashed, or was killed), not because of
+   * `stop()`: which one, its exit code and its last output lines. Never rejects; stays pending after `stop()`.
+   */
+  readonly died: Promise<StandInExit>;
   /** Stops every stand-in and waits until the processes are gone. Safe to call twice. */
   stop(): Promise<void>;
+}
+
+/** A stand-in that exited on its own: see {@link LocalAws.died}. */
+export interface StandInExit {
+  /** `kinesis-mock` or `DynamoDB Local`. */
+  name: string;
+  /** Its exit code (`null` when a signal ended it). */
+  exitCode: number | null;
+  /** Its last output lines. */
+  output: string;
 }
 
 const requireHere = createRequire(import.meta.url);
@@ -223,11 +238,22 @@ export async function startLocalAws(options: StartLocalAwsOptions = {}): Promise
     throw error;
   }
   const clients = createLocalClients(endpoints);
+  const died = Promise.race(
+    procs.map(
+      (p) =>
+        new Promise<StandInExit>((resolve) => {
+          void p.whenExited.then(() => {
+            if (!p.stopping) resolve({ name: p.name, exitCode: p.exitCode, output: p.recentOutput() });
+          });
+        }),
+    ),
+  );
   const aws: LocalAws = {
     region,
     endpoints,
     clients,
     env: localAwsEnv(endpoints),
+    died,
     stop: async () => {
       clients.destroy();
       await stop();

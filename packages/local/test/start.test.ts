@@ -65,4 +65,26 @@ describe('startLocalAws', { timeout: 120_000 }, () => {
     }
     expect(pids.filter(isAlive)).toEqual([]);
   });
+
+  it('died resolves with the stand-in that was killed, and stays pending after stop()', async () => {
+    const aws = await startLocalAws({ dynamodb: false });
+    const [, standIn] = processIdsOf(aws);
+    try {
+      const early = await Promise.race([aws.died, sleep(200).then(() => 'pending')]);
+      expect(early).toBe('pending');
+      process.kill(standIn!, 'SIGKILL');
+      const died = await aws.died;
+      expect(died.name).toBe('kinesis-mock');
+      expect(died.exitCode).not.toBe(0);
+    } finally {
+      await aws.stop();
+    }
+    const other = await startLocalAws({ dynamodb: false });
+    await other.stop();
+    expect(await Promise.race([other.died, sleep(500).then(() => 'pending')])).toBe('pending');
+  });
 });
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -3,6 +3,11 @@ import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { LOCAL_CREDENTIALS } from '@kinesis-archive/local';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { UsageError } from './errors.js';
+
+/** Most time to open a connection, and most time a request may wait for an answer, per attempt. */
+export const CONNECTION_TIMEOUT_MS = 5_000;
+export const REQUEST_TIMEOUT_MS = 30_000;
 
 /** The connection options every command takes. */
 export interface ConnectionOptions {
@@ -36,14 +41,52 @@ function environmentHasCredentials(env: NodeJS.ProcessEnv): boolean {
     .some((name) => Boolean(env[name]));
 }
 
+/** Checks an endpoint option: an http(s) URL. @throws {@link UsageError} otherwise. */
+export function parseEndpoint(option: string, value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new UsageError(
+      `${option} expects a URL such as http://127.0.0.1:4567, got ${JSON.stringify(value)}`,
+    );
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new UsageError(`${option} expects an http:// or https:// URL, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+/** Makes every `send` of a client carry the command's abort signal (Ctrl-C ends a request that hangs). */
+function withSignal<C extends { send: (...args: never[]) => unknown }>(
+  client: C,
+  signal: AbortSignal | undefined,
+): C {
+  if (!signal) return client;
+  const send = client.send.bind(client) as (command: unknown, options?: Record<string, unknown>) => unknown;
+  (client as { send: unknown }).send = (command: unknown, options?: Record<string, unknown>) =>
+    send(command, { abortSignal: signal, ...options });
+  return client;
+}
+
 /**
  * Builds the clients. Credentials come from the SDK's default chain; with an endpoint override and no credentials
  * in the environment, the stand-ins' dummy credentials are used. Kinesis always speaks HTTP/1.1 (kinesis-mock
- * needs it; AWS accepts it).
+ * needs it; AWS accepts it). Every client has a connection and a request timeout, and every request carries
+ * `signal`.
+ *
+ * @throws {@link UsageError} for an endpoint that is not a URL.
  */
-export function createClients(options: ConnectionOptions, env: NodeJS.ProcessEnv = process.env): CliClients {
+export function createClients(
+  options: ConnectionOptions,
+  env: NodeJS.ProcessEnv = process.env,
+  signal?: AbortSignal,
+): CliClients {
   const kinesisEndpoint = options.kinesisEndpoint ?? options.endpoint;
   const dynamodbEndpoint = options.dynamodbEndpoint ?? options.endpoint;
+  if (options.endpoint) parseEndpoint('--endpoint', options.endpoint);
+  if (options.kinesisEndpoint) parseEndpoint('--kinesis-endpoint', options.kinesisEndpoint);
+  if (options.dynamodbEndpoint) parseEndpoint('--dynamodb-endpoint', options.dynamodbEndpoint);
   const local = Boolean(kinesisEndpoint || dynamodbEndpoint) && !environmentHasCredentials(env);
   const region =
     options.region ?? (env.AWS_REGION || env.AWS_DEFAULT_REGION || (local ? 'us-east-1' : undefined));
@@ -51,19 +94,32 @@ export function createClients(options: ConnectionOptions, env: NodeJS.ProcessEnv
     ...(region ? { region } : {}),
     ...(local ? { credentials: { ...LOCAL_CREDENTIALS } } : {}),
   };
-  const kinesis = new KinesisClient({
-    ...common,
-    ...(kinesisEndpoint ? { endpoint: kinesisEndpoint } : {}),
-    requestHandler: new NodeHttpHandler({ connectionTimeout: 5_000, requestTimeout: 60_000 }),
-  });
-  const dynamodb = new DynamoDBClient({
-    ...common,
-    ...(dynamodbEndpoint ? { endpoint: dynamodbEndpoint } : {}),
-  });
-  const dynamodbStreams = new DynamoDBStreamsClient({
-    ...common,
-    ...(dynamodbEndpoint ? { endpoint: dynamodbEndpoint } : {}),
-  });
+  const handler = () =>
+    new NodeHttpHandler({ connectionTimeout: CONNECTION_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS });
+  const kinesis = withSignal(
+    new KinesisClient({
+      ...common,
+      ...(kinesisEndpoint ? { endpoint: kinesisEndpoint } : {}),
+      requestHandler: handler(),
+    }),
+    signal,
+  );
+  const dynamodb = withSignal(
+    new DynamoDBClient({
+      ...common,
+      ...(dynamodbEndpoint ? { endpoint: dynamodbEndpoint } : {}),
+      requestHandler: handler(),
+    }),
+    signal,
+  );
+  const dynamodbStreams = withSignal(
+    new DynamoDBStreamsClient({
+      ...common,
+      ...(dynamodbEndpoint ? { endpoint: dynamodbEndpoint } : {}),
+      requestHandler: handler(),
+    }),
+    signal,
+  );
   return {
     kinesis,
     dynamodb,

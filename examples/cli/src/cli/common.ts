@@ -9,6 +9,11 @@ export interface CommandContext {
   signal: AbortSignal;
   /** The exit code when the action returns normally (0 unless a command sets it). */
   exitCode: number;
+  /**
+   * Set by a command that runs until it is stopped (`local`, `tail`, `archive` without `--until-idle`): Ctrl-C is
+   * its normal end (exit 0), not an interruption (130).
+   */
+  runsUntilStopped: boolean;
 }
 
 /** Options every command takes. */
@@ -36,12 +41,16 @@ export function withCommonOptions(command: Command): Command {
     .addOption(new Option('--json', 'machine-readable JSON on stdout'));
 }
 
-/** Runs `fn` with clients built from the options, and closes them afterwards. */
+/**
+ * Runs `fn` with clients built from the options (every request carries the command's abort signal), and closes
+ * them afterwards.
+ */
 export async function withClients<T>(
+  ctx: CommandContext,
   options: CommonOptions,
   fn: (clients: CliClients) => Promise<T>,
 ): Promise<T> {
-  const clients = createClients(options);
+  const clients = createClients(options, process.env, ctx.signal);
   try {
     return await fn(clients);
   } finally {

@@ -1,12 +1,14 @@
 import type { ArchiveMode } from '@kinesis-archive/archive';
-import { archiveTableName, createArchiveTable } from '@kinesis-archive/archive';
+import { archiveTableName, createArchiveTable, loadArchiveConfig, MODE_TAG } from '@kinesis-archive/archive';
 import { createHandler } from '@kinesis-archive/example-lambda-archiver';
 import { Command, Option } from 'commander';
 import type { StartingPosition } from '../../event-source/types.js';
 import { runKinesisEventSource } from '../../event-source-runner.js';
 import { type CommandContext, type CommonOptions, withClients, withCommonOptions } from '../common.js';
+import { UsageError } from '../errors.js';
 import { parseInteger, parseMode, parseStartingPosition } from '../parse.js';
 import { ProgressBar } from '../progress.js';
+import { describeStream } from '../streams.js';
 import { describeTable } from '../tables.js';
 
 interface ArchiveOptions extends CommonOptions {
@@ -52,9 +54,7 @@ export function archiveCommand(ctx: CommandContext): Command {
           .default('TRIM_HORIZON', 'trim-horizon'),
       )
       .addOption(new Option('--until-idle', 'stop once every shard is read to its tip'))
-      .addOption(
-        new Option('--create-table', 'create the archive table first if it does not exist (needs --mode)'),
-      )
+      .addOption(new Option('--create-table', 'create the archive table first if it does not exist'))
       .addOption(
         new Option('--max-retries <n>', 'retries of a failing batch before giving up')
           .argParser((v) => parseInteger('--max-retries', v, 0, 1000))
@@ -67,17 +67,30 @@ export function archiveCommand(ctx: CommandContext): Command {
         '    --kinesis-endpoint http://127.0.0.1:4568 --dynamodb-endpoint http://127.0.0.1:8000',
     )
     .action(async (options: ArchiveOptions) => {
-      await withClients(options, async ({ kinesis, dynamodb }) => {
-        const table =
-          options.table ?? (options.mode ? archiveTableName(options.stream, options.mode) : undefined);
-        if (options.createTable && options.mode && table) {
-          await createArchiveTable(dynamodb, { tableName: table, mode: options.mode });
-        } else if (table) {
-          await describeTable(dynamodb, table); // a clear error now rather than failed batches later
+      ctx.runsUntilStopped = !options.untilIdle;
+      await withClients(ctx, options, async ({ kinesis, dynamodb }) => {
+        // everything checked before any work: the stream, the mode (flag or tag), the table
+        await describeStream(kinesis, options.stream);
+        const mode =
+          options.mode ?? (await loadArchiveConfig(kinesis, options.stream, { cacheTtlMs: 0 })).mode;
+        if (!mode) {
+          throw new UsageError(
+            `stream ${JSON.stringify(options.stream)} has no ${MODE_TAG} tag, so the archive mode is unknown: pass --mode ALL or --mode LATEST, or tag the stream (aws kinesis add-tags-to-stream --stream-name ${options.stream} --tags ${MODE_TAG}=all)`,
+          );
+        }
+        const table = options.table ?? archiveTableName(options.stream, mode);
+        if (options.createTable) {
+          await createArchiveTable(dynamodb, { tableName: table, mode });
+        } else {
+          await describeTable(
+            dynamodb,
+            table,
+            `add --create-table, or create it: kinesis-archive create-table --table ${table} --mode ${mode}`,
+          );
         }
         const env: Record<string, string | undefined> = {
           ARCHIVE_TABLE: table,
-          ARCHIVE_MODE: options.mode,
+          ARCHIVE_MODE: mode,
           ARCHIVE_TTL_SECONDS: options.ttlSeconds === undefined ? undefined : String(options.ttlSeconds),
         };
         // metrics are for CloudWatch, not a terminal; quarantined records are reported on stderr
@@ -110,13 +123,13 @@ export function archiveCommand(ctx: CommandContext): Command {
             }
           },
         });
-        // Ctrl-C / SIGTERM stopped the run: with --until-idle that means records may be left unarchived.
+        // Ctrl-C / SIGTERM stopped the run: with --until-idle that means records may be left unarchived (exit 130).
         const aborted = ctx.signal.aborted;
         bar.done();
         const summary = {
           stream: options.stream,
-          table: table ?? null,
-          mode: options.mode ?? null,
+          table,
+          mode,
           records: stats.records,
           invocations: stats.invocations,
           retries: stats.retries,
@@ -134,7 +147,6 @@ export function archiveCommand(ctx: CommandContext): Command {
               (aborted ? ' (interrupted)' : ''),
           );
         }
-        if (aborted && options.untilIdle) ctx.exitCode = 1;
       });
     });
 }

@@ -72,7 +72,7 @@ export function compactCommand(ctx: CommandContext): Command {
       '\nExample:\n  kinesis-archive compact --table orders-archive-ALL --to-table orders-archive-LATEST --checkpoint compact.json',
     )
     .action(async (options: CompactCliOptions) => {
-      await withClients(options, async ({ dynamodb }) => {
+      await withClients(ctx, options, async ({ dynamodb }) => {
         const [source, target] = await Promise.all([
           archiveModeOf(dynamodb, options.table, undefined),
           archiveModeOf(dynamodb, options.toTable, undefined),

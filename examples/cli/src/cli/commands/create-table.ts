@@ -31,7 +31,7 @@ export function createTableCommand(ctx: CommandContext): Command {
       const tableName =
         options.table ?? (options.stream ? archiveTableName(options.stream, options.mode) : undefined);
       if (!tableName) throw new UsageError('give --table or --stream');
-      await withClients(options, async ({ dynamodb }) => {
+      await withClients(ctx, options, async ({ dynamodb }) => {
         const result = await createArchiveTable(dynamodb, {
           tableName,
           mode: options.mode,

@@ -38,7 +38,7 @@ export function quarantineCommand(ctx: CommandContext): Command {
         '  kinesis-archive quarantine --table orders-archive-ALL --redrive --max-record-bytes 10485760',
     )
     .action(async (options: QuarantineCliOptions) => {
-      await withClients(options, async ({ dynamodb }) => {
+      await withClients(ctx, options, async ({ dynamodb }) => {
         const { mode } = await archiveModeOf(dynamodb, options.table, undefined);
         const quarantine = options.quarantineTable ? { tableName: options.quarantineTable } : undefined;
         if (options.redrive) {

@@ -45,7 +45,7 @@ export function queryCommand(ctx: CommandContext): Command {
       '\nExample:\n  kinesis-archive query --table orders-archive-ALL --key order-17 --json',
     )
     .action(async (options: QueryOptions) => {
-      await withClients(options, async ({ dynamodb }) => {
+      await withClients(ctx, options, async ({ dynamodb }) => {
         const { mode } = await archiveModeOf(dynamodb, options.table, options.mode);
         const reader = new ArchiveReader({ dynamodb, tableName: options.table, mode });
         const records = reader.query({
@@ -58,11 +58,16 @@ export function queryCommand(ctx: CommandContext): Command {
           order: options.order,
         });
         const out: Record<string, unknown>[] = [];
+        let count = 0;
         for await (const record of records) {
+          count++;
           if (options.json) out.push(recordJson(record));
           else ctx.output.out(recordLine(record));
         }
         if (options.json) ctx.output.out(JSON.stringify(out));
+        if (count === 0) {
+          ctx.output.err(`no records for key ${JSON.stringify(options.key)} in ${options.table}`);
+        }
       });
     });
 }

@@ -7,6 +7,7 @@ import { type CommandContext, type CommonOptions, withClients, withCommonOptions
 import { UsageError } from '../errors.js';
 import { parseDate, parseInteger, parseMode } from '../parse.js';
 import { ProgressBar } from '../progress.js';
+import { describeStream } from '../streams.js';
 import { archiveModeOf } from '../tables.js';
 
 interface ReplayCliOptions extends CommonOptions {
@@ -139,8 +140,9 @@ export function replayCommand(ctx: CommandContext): Command {
       if (options.retryFailed && !options.journal && !options.checkpoint) {
         throw new UsageError('--retry-failed needs the --journal (or --checkpoint) of the earlier run');
       }
-      await withClients(options, async ({ dynamodb, kinesis }) => {
+      await withClients(ctx, options, async ({ dynamodb, kinesis }) => {
         const { mode, table } = await archiveModeOf(dynamodb, options.table, options.mode);
+        if (!options.dryRun) await describeStream(kinesis, options.stream);
         if (options.asOf && mode !== 'ALL') {
           throw new UsageError(
             `--as-of needs an ALL table: ${options.table} is ${mode} (it keeps no history)`,

@@ -78,7 +78,7 @@ export function scanCommand(ctx: CommandContext): Command {
         throw new UsageError('--as-of is a point in time: it does not go with --from or --to');
       }
       if (options.tombstones && !options.asOf) throw new UsageError('--tombstones goes with --as-of');
-      await withClients(options, async ({ dynamodb }) => {
+      await withClients(ctx, options, async ({ dynamodb }) => {
         const { mode } = await archiveModeOf(dynamodb, options.table, options.mode);
         if (options.asOf && mode !== 'ALL') {
           throw new UsageError(

@@ -2,7 +2,7 @@ import { describeError } from '@kinesis-archive/core';
 import { DynamoDBStream } from '@kinesis-archive/dynamodb-stream';
 import { Command, Option } from 'commander';
 import { type CommandContext, type CommonOptions, withClients, withCommonOptions } from '../common.js';
-import { UsageError } from '../errors.js';
+import { CommandError, UsageError } from '../errors.js';
 import { parseInteger } from '../parse.js';
 import { describeTable } from '../tables.js';
 
@@ -39,12 +39,19 @@ export function tailCommand(ctx: CommandContext): Command {
   )
     .addHelpText('after', '\nExample:\n  kinesis-archive tail --table orders --from latest --json')
     .action(async (options: TailOptions) => {
-      await withClients(options, async ({ dynamodb, dynamodbStreams }) => {
+      ctx.runsUntilStopped = true;
+      await withClients(ctx, options, async ({ dynamodb, dynamodbStreams }) => {
         let streamArn = options.streamArn;
         if (!streamArn) {
           if (!options.table) throw new UsageError('give --table or --stream-arn');
           streamArn = (await describeTable(dynamodb, options.table)).LatestStreamArn;
-          if (!streamArn) throw new UsageError(`table ${options.table} has no stream enabled`);
+          if (!streamArn) {
+            throw new CommandError(
+              'NO_STREAM',
+              `table ${JSON.stringify(options.table)} has no stream enabled`,
+              `enable one: aws dynamodb update-table --table-name ${options.table} --stream-specification StreamEnabled=true,StreamViewType=NEW_AND_OLD_IMAGES`,
+            );
+          }
         }
         const stream = new DynamoDBStream({
           client: dynamodbStreams,
