@@ -1,5 +1,5 @@
 /**
- * The `kinesis-archive` command line (`--version`): `local`, `create-table`, `archive`, `query`, `scan`, `replay`, `compact`,
+ * The `kinesis-archive` command line (`--version`): `local`, `create-stream`, `put`, `create-table`, `archive`, `query`, `scan`, `replay`, `compact`,
  * `quarantine`, `tail`.
  *
  * Exit codes: 0 success, 1 failure, 2 bad usage (unknown option, bad value, missing option), 130 interrupted
@@ -13,8 +13,10 @@ import { pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { archiveCommand } from './cli/commands/archive.js';
 import { compactCommand } from './cli/commands/compact.js';
+import { createStreamCommand } from './cli/commands/create-stream.js';
 import { createTableCommand } from './cli/commands/create-table.js';
 import { localCommand } from './cli/commands/local.js';
+import { putCommand } from './cli/commands/put.js';
 import { quarantineCommand } from './cli/commands/quarantine.js';
 import { queryCommand } from './cli/commands/query.js';
 import { replayCommand } from './cli/commands/replay.js';
@@ -37,6 +39,8 @@ export function buildProgram(ctx: CommandContext): Command {
     });
   for (const make of [
     localCommand,
+    createStreamCommand,
+    putCommand,
     createTableCommand,
     archiveCommand,
     queryCommand,

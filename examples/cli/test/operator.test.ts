@@ -1,8 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ListTagsForStreamCommand } from '@aws-sdk/client-kinesis';
 import { createArchiveTable } from '@kinesis-archive/archive';
-import { createStream, uniqueName } from '@kinesis-archive/local';
+import { createStream, readStream, uniqueName } from '@kinesis-archive/local';
 import { localAws } from '@kinesis-archive/local/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli } from './helpers.js';
@@ -156,5 +159,115 @@ describe('kinesis-archive for an operator', () => {
     expect(ready.sdk).toMatch(/NodeHttpHandler/);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/error \[STAND_IN_DIED\]: kinesis-mock exited/);
+  });
+
+  it('create-stream, put, archive and query: the walk-through with the CLI alone', async () => {
+    const stream = uniqueName('op-walk');
+    const created = await cli([
+      'create-stream',
+      '--stream',
+      stream,
+      '--shards',
+      '2',
+      '--mode',
+      'ALL',
+      '--json',
+      ...connection,
+    ]);
+    expect(created.code, created.stderr).toBe(0);
+    expect(JSON.parse(created.stdout)).toMatchObject({ stream, created: true, shards: 2, mode: 'ALL' });
+    const again = await cli(['create-stream', '--stream', stream, '--json', ...connection]);
+    expect(JSON.parse(again.stdout)).toMatchObject({ created: false });
+    const tags = await clients.kinesis.send(new ListTagsForStreamCommand({ StreamName: stream }));
+    expect(tags.Tags).toContainEqual({ Key: 'StreamArchiveMode', Value: 'ALL' });
+
+    const dir = mkdtempSync(join(tmpdir(), 'ka-put-'));
+    try {
+      const file = join(dir, 'orders.jsonl');
+      const lines = [
+        '{"id":"order-1","total":3}',
+        'not json',
+        '{"id":"order-2","total":5}',
+        '{"total":7}',
+        '{"id":"order-1","total":4}',
+      ];
+      writeFileSync(file, `${lines.join('\n')}\n`);
+      const put = await cli([
+        'put',
+        '--stream',
+        stream,
+        '--file',
+        file,
+        '--key-field',
+        'id',
+        '--json',
+        ...connection,
+      ]);
+      // the two bad lines are reported by number, the others sent: nothing dropped silently
+      expect(put.code).toBe(1);
+      expect(JSON.parse(put.stdout)).toMatchObject({ read: 5, sent: 3, failed: 2 });
+      expect(put.stderr).toMatch(/line 2: not JSON/);
+      expect(put.stderr).toMatch(/line 4: no partition key/);
+      const raw = join(dir, 'raw.txt');
+      writeFileSync(raw, 'first\nsecond\n');
+      const putRaw = await cli([
+        'put',
+        '--stream',
+        stream,
+        '--file',
+        raw,
+        '--format',
+        'lines',
+        '--key',
+        'raw-{n}',
+        '--json',
+        ...connection,
+      ]);
+      expect(putRaw.code, putRaw.stderr).toBe(0);
+      expect(JSON.parse(putRaw.stdout)).toMatchObject({ read: 2, sent: 2, failed: 0 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const inStream = (await readStream(clients.kinesis, stream)).flatMap((s) => s.records);
+    expect(inStream.map((r) => r.PartitionKey).sort()).toEqual([
+      'order-1',
+      'order-1',
+      'order-2',
+      'raw-1',
+      'raw-2',
+    ]);
+
+    // the mode comes from the tag create-stream set
+    const archived = await cli([
+      'archive',
+      '--stream',
+      stream,
+      '--create-table',
+      '--until-idle',
+      '--json',
+      ...connection,
+    ]);
+    expect(archived.code, archived.stderr).toBe(0);
+    expect(JSON.parse(archived.stdout)).toMatchObject({ records: 5, mode: 'ALL' });
+    const query = await cli([
+      'query',
+      '--table',
+      `${stream}-archive-ALL`,
+      '--key',
+      'order-1',
+      '--json',
+      ...connection,
+    ]);
+    expect(query.code).toBe(0);
+    expect((JSON.parse(query.stdout) as { text: string }[]).map((r) => r.text)).toEqual([
+      '{"id":"order-1","total":3}',
+      '{"id":"order-1","total":4}',
+    ]);
+  });
+
+  it('put needs exactly one of --key-field and --key (2)', async () => {
+    const run = await cli(['put', '--stream', 's', ...connection]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/one of --key-field .* or --key/);
   });
 });
