@@ -291,7 +291,7 @@ describe('kinesis-archive', () => {
     expect(run.code).toBe(130);
   });
 
-  it('tail prints the changes of a table stream as JSON lines', async () => {
+  it('tail prints the changes of a table stream as JSON lines, every type faithfully', async () => {
     const tableName = uniqueName('cli-tail');
     await createArchiveTable(clients.dynamodb, { tableName, mode: 'LATEST', ttl: false });
     await clients.dynamodb.send(
@@ -300,11 +300,27 @@ describe('kinesis-archive', () => {
         StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' },
       }),
     );
-    for (const id of ['a', 'b', 'c']) {
+    for (const id of ['a', 'b']) {
       await clients.dynamodb.send(
         new PutItemCommand({ TableName: tableName, Item: { partitionKey: { S: id } } }),
       );
     }
+    // every type printed faithfully: a number above 2^53, a binary, sets, a nested map and list
+    await clients.dynamodb.send(
+      new PutItemCommand({
+        TableName: tableName,
+        Item: {
+          partitionKey: { S: 'c' },
+          big: { N: '123456789012345678901234567890' },
+          small: { N: '1.5' },
+          bytes: { B: new Uint8Array([1, 2, 255]) },
+          tags: { SS: ['x', 'y'] },
+          counts: { NS: ['9007199254740993'] },
+          blobs: { BS: [new Uint8Array([0])] },
+          nested: { M: { list: { L: [{ N: '7' }, { BOOL: true }, { NULL: true }] } } },
+        },
+      }),
+    );
     const run = await cli([
       'tail',
       '--table',
@@ -326,6 +342,15 @@ describe('kinesis-archive', () => {
       ['INSERT', { partitionKey: 'b' }],
       ['INSERT', { partitionKey: 'c' }],
     ]);
+    const last = JSON.parse(run.stdout.trim().split('\n')[2]!) as { newImage: Record<string, unknown> };
+    const image = last.newImage;
+    expect(image.big).toBe('123456789012345678901234567890');
+    expect(image.small).toBe(1.5);
+    expect(image.bytes).toBe(Buffer.from([1, 2, 255]).toString('base64'));
+    expect([...(image.tags as string[])].sort()).toEqual(['x', 'y']);
+    expect(image.counts).toEqual(['9007199254740993']);
+    expect(image.blobs).toEqual(['AA==']);
+    expect(image.nested).toEqual({ list: [7, true, null] });
   });
 
   it('scan --as-of, compact, replay --as-of and quarantine (list, redrive) on an ALL archive', async () => {

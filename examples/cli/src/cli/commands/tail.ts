@@ -1,9 +1,14 @@
+import type { AttributeValue } from '@aws-sdk/client-dynamodb-streams';
 import { describeError } from '@kinesis-archive/core';
 import { DynamoDBStream } from '@kinesis-archive/dynamodb-stream';
 import { Command, Option } from 'commander';
+import { imageJson } from '../attributes.js';
 import { type CommandContext, type CommonOptions, withClients, withCommonOptions } from '../common.js';
 import { CommandError, UsageError } from '../errors.js';
 import { parseInteger } from '../parse.js';
+
+type Raw = Record<string, AttributeValue>;
+
 import { describeTable } from '../tables.js';
 
 interface TailOptions extends CommonOptions {
@@ -57,28 +62,33 @@ export function tailCommand(ctx: CommandContext): Command {
           client: dynamodbStreams,
           streamArn,
           startingPosition: options.from === 'latest' ? 'LATEST' : 'TRIM_HORIZON',
+          // raw images, printed by imageJson: numbers above 2^53 exact, binaries in base64, sets as arrays
+          unmarshall: false,
         });
         const done = new AbortController();
         let seen = 0;
         stream.on('record', (record) => {
           if (options.limit !== undefined && seen >= options.limit) return;
           seen++;
+          const keys = imageJson(record.keys as Raw);
+          const newImage = record.newImage ? imageJson(record.newImage as Raw) : undefined;
+          const oldImage = record.oldImage ? imageJson(record.oldImage as Raw) : undefined;
           if (options.json) {
             ctx.output.out(
               JSON.stringify({
                 eventName: record.eventName,
                 sequenceNumber: record.sequenceNumber,
                 shardId: record.shardId,
-                keys: record.keys,
-                newImage: record.newImage,
-                oldImage: record.oldImage,
+                keys,
+                newImage,
+                oldImage,
                 ttlDelete: record.ttlDelete,
               }),
             );
           } else {
-            const image = record.newImage ?? record.oldImage;
+            const image = newImage ?? oldImage;
             ctx.output.out(
-              `${record.eventName.padEnd(6)}  ${JSON.stringify(record.keys)}  ${image ? JSON.stringify(image) : ''}`,
+              `${record.eventName.padEnd(6)}  ${JSON.stringify(keys)}  ${image ? JSON.stringify(image) : ''}`,
             );
           }
           if (options.limit !== undefined && seen >= options.limit) done.abort();
