@@ -6,18 +6,11 @@ import { ArchiveWriter, createArchiveTable } from '@kinesis-archive/archive';
 import { createStream, uniqueName } from '@kinesis-archive/local';
 import { localAws } from '@kinesis-archive/local/vitest';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cli, putRecords } from './helpers.js';
+import { cli, connectionArgs, putRecords } from './helpers.js';
 
 const { clients, endpoints } = localAws();
 afterAll(() => clients.destroy());
-const connection = [
-  '--kinesis-endpoint',
-  endpoints.kinesis ?? '',
-  '--dynamodb-endpoint',
-  endpoints.dynamodb ?? '',
-  '--region',
-  endpoints.region,
-];
+const connection = connectionArgs(endpoints);
 
 describe('kinesis-archive', () => {
   it('prints help for the program and every command', async () => {

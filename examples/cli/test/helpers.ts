@@ -85,3 +85,19 @@ export function cli(
     });
   });
 }
+
+/** The CLI options that point a command at the test's stand-ins. */
+export function connectionArgs(endpoints: {
+  kinesis?: string | undefined;
+  dynamodb?: string | undefined;
+  region: string;
+}): string[] {
+  return [
+    '--kinesis-endpoint',
+    endpoints.kinesis ?? '',
+    '--dynamodb-endpoint',
+    endpoints.dynamodb ?? '',
+    '--region',
+    endpoints.region,
+  ];
+}

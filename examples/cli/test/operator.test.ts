@@ -8,19 +8,12 @@ import { createArchiveTable } from '@kinesis-archive/archive';
 import { createStream, readStream, uniqueName } from '@kinesis-archive/local';
 import { localAws } from '@kinesis-archive/local/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli } from './helpers.js';
+import { cli, connectionArgs } from './helpers.js';
 
 // The CLI as an operator meets it: timeouts and Ctrl-C, checks before work, one-line typed errors, exit codes.
 const { clients, endpoints } = localAws();
 afterAll(() => clients.destroy());
-const connection = [
-  '--kinesis-endpoint',
-  endpoints.kinesis ?? '',
-  '--dynamodb-endpoint',
-  endpoints.dynamodb ?? '',
-  '--region',
-  endpoints.region,
-];
+const connection = connectionArgs(endpoints);
 
 /** A loopback port that accepts connections and never answers. */
 let silent: { server: Server; sockets: Set<Socket>; url: string };

@@ -4,7 +4,7 @@ import type { FailureJournal } from './journal.js';
 import { runUnit } from './run-unit.js';
 import { blockJournaledKeys, maxUnsettledOf, openTarget, type ReplayTargetOptions } from './target.js';
 import type { ArchiveReaderLike, ArchiveScanOptions } from './types.js';
-import { isArchiveReader, scanUnit } from './units.js';
+import { checkKeyPrefix, isArchiveReader, scanUnit } from './units.js';
 
 /** Options of {@link replaySegment}. */
 export interface ReplaySegmentOptions extends Omit<ReplayTargetOptions, 'journal'> {
@@ -110,12 +110,7 @@ export async function replaySegment(options: ReplaySegmentOptions): Promise<Repl
       'a cursor a replaySegment returned',
     );
   }
-  if (
-    options.keyPrefix !== undefined &&
-    (typeof options.keyPrefix !== 'string' || options.keyPrefix.length === 0)
-  ) {
-    throw new InvalidReplayOptionError('keyPrefix', options.keyPrefix, 'a non-empty string');
-  }
+  checkKeyPrefix(options.keyPrefix);
   const unit = scanUnit(options.source, options.scan ?? {}, segment, totalSegments, options.keyPrefix);
   const cursor = new UnitCursor(unit.name, options.cursor);
   const { sink, maxRecordBytes, release } = await openTarget(options, options.journal, {});

@@ -80,10 +80,7 @@ export function scanUnit(
   const position =
     keyPrefix === undefined
       ? archivePosition
-      : (record: ReplayRecord) =>
-          typeof record?.partitionKey === 'string' && !record.partitionKey.startsWith(keyPrefix)
-            ? undefined
-            : archivePosition(record);
+      : (record: ReplayRecord) => (outsidePrefix(record, keyPrefix) ? undefined : archivePosition(record));
   return {
     name,
     skipped: 0,
@@ -169,13 +166,7 @@ export function iterableUnit(
             return undefined;
           }
           if (split && !inSegment(record, segment!, totalSegments!)) return undefined;
-          if (
-            keyPrefix !== undefined &&
-            typeof record?.partitionKey === 'string' &&
-            !record.partitionKey.startsWith(keyPrefix)
-          ) {
-            return undefined;
-          }
+          if (keyPrefix !== undefined && outsidePrefix(record, keyPrefix)) return undefined;
           const position: SourcePosition = { index, partitionKey: String(record?.partitionKey) };
           if (record?.sequenceNumber !== undefined) position.sequenceNumber = record.sequenceNumber;
           if (record?.subSequenceNumber !== undefined) position.subSequenceNumber = record.subSequenceNumber;
@@ -193,6 +184,21 @@ export function iterableUnit(
     },
   };
   return unit;
+}
+
+/**
+ * True for a record to skip under `keyPrefix`: its key is a string without the prefix. A record whose key is not
+ * a string is kept, so that it is reported as failed rather than dropped.
+ */
+function outsidePrefix(record: ReplayRecord, keyPrefix: string): boolean {
+  return typeof record?.partitionKey === 'string' && !record.partitionKey.startsWith(keyPrefix);
+}
+
+/** Checks a `keyPrefix` option. @throws {@link InvalidReplayOptionError} unless it is a non-empty string. */
+export function checkKeyPrefix(keyPrefix: unknown): void {
+  if (keyPrefix !== undefined && (typeof keyPrefix !== 'string' || keyPrefix.length === 0)) {
+    throw new InvalidReplayOptionError('keyPrefix', keyPrefix, 'a non-empty string');
+  }
 }
 
 function inSegment(record: ReplayRecord, segment: number, totalSegments: number): boolean {
@@ -229,7 +235,7 @@ export interface SourceOptions {
   scan?: Omit<ArchiveScanOptions, 'segment' | 'totalSegments' | 'startAfter'> | undefined;
   /**
    * With an archive reader: replay the history of each of these keys, one query (and one cursor, unit
-   * `query:<key>`) per key, run with the replay's `concurrency`. The `scan` options' time range and
+   * `query:<key>`) per key, run `segmentConcurrency` at a time. The `scan` options' time range and
    * `includeTombstones` apply; not with `query` or segments.
    */
   keys?: readonly string[] | undefined;
@@ -265,9 +271,7 @@ export function planUnits(source: ReplaySource, options: SourceOptions): UnitSou
     }
   }
   const { keys, keyPrefix } = options;
-  if (keyPrefix !== undefined && (typeof keyPrefix !== 'string' || keyPrefix.length === 0)) {
-    throw new InvalidReplayOptionError('keyPrefix', keyPrefix, 'a non-empty string');
-  }
+  checkKeyPrefix(keyPrefix);
   if (keys !== undefined) {
     if (!isArchiveReader(source)) {
       throw new InvalidReplayOptionError('keys', 'given', 'an ArchiveReader source (scan and query methods)');

@@ -94,32 +94,18 @@ export function createClients(
     ...(region ? { region } : {}),
     ...(local ? { credentials: { ...LOCAL_CREDENTIALS } } : {}),
   };
-  const handler = () =>
-    new NodeHttpHandler({ connectionTimeout: CONNECTION_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS });
-  const kinesis = withSignal(
-    new KinesisClient({
-      ...common,
-      ...(kinesisEndpoint ? { endpoint: kinesisEndpoint } : {}),
-      requestHandler: handler(),
+  // each client: its endpoint, the timeouts, and the command's signal on every request
+  const config = (endpoint: string | undefined) => ({
+    ...common,
+    ...(endpoint ? { endpoint } : {}),
+    requestHandler: new NodeHttpHandler({
+      connectionTimeout: CONNECTION_TIMEOUT_MS,
+      requestTimeout: REQUEST_TIMEOUT_MS,
     }),
-    signal,
-  );
-  const dynamodb = withSignal(
-    new DynamoDBClient({
-      ...common,
-      ...(dynamodbEndpoint ? { endpoint: dynamodbEndpoint } : {}),
-      requestHandler: handler(),
-    }),
-    signal,
-  );
-  const dynamodbStreams = withSignal(
-    new DynamoDBStreamsClient({
-      ...common,
-      ...(dynamodbEndpoint ? { endpoint: dynamodbEndpoint } : {}),
-      requestHandler: handler(),
-    }),
-    signal,
-  );
+  });
+  const kinesis = withSignal(new KinesisClient(config(kinesisEndpoint)), signal);
+  const dynamodb = withSignal(new DynamoDBClient(config(dynamodbEndpoint)), signal);
+  const dynamodbStreams = withSignal(new DynamoDBStreamsClient(config(dynamodbEndpoint)), signal);
   return {
     kinesis,
     dynamodb,

@@ -6,7 +6,7 @@ import {
 } from '@aws-sdk/client-kinesis';
 import type { ArchiveMode } from '@kinesis-archive/archive';
 import { MODE_TAG } from '@kinesis-archive/archive';
-import { AbortError, sleep } from '@kinesis-archive/core';
+import { sleep } from '@kinesis-archive/core';
 import { Command, Option } from 'commander';
 import { type CommandContext, type CommonOptions, withClients, withCommonOptions } from '../common.js';
 import { CommandError } from '../errors.js';
@@ -33,8 +33,7 @@ async function waitActive(kinesis: KinesisClient, streamName: string, signal: Ab
         'check it in the console, then run the command again',
       );
     }
-    if (signal.aborted) throw new AbortError(signal.reason);
-    await sleep(500, signal).catch(() => undefined);
+    await sleep(500, signal); // rejects with AbortError on Ctrl-C
   }
 }
 
