@@ -57,6 +57,7 @@ export class ManagedProcess {
   private readonly lines: string[] = [];
   private exited = false;
   private readonly exitPromise: Promise<void>;
+  private readonly outputEnd: Promise<void>;
   /** True once {@link stop} or {@link killNow} was called: an exit after it is expected. */
   stopping = false;
   private standInPid: number | undefined;
@@ -86,6 +87,16 @@ export class ManagedProcess {
     };
     this.child.stdout?.on('data', keep);
     this.child.stderr?.on('data', keep);
+    this.outputEnd = Promise.all(
+      [this.child.stdout, this.child.stderr].map(
+        (stream) =>
+          new Promise<void>((resolve) => {
+            if (!stream) return resolve();
+            stream.once('close', () => resolve());
+            stream.once('error', () => resolve());
+          }),
+      ),
+    ).then(() => {});
     this.child.stdin?.on('error', () => {});
     const pidPipe = this.child.stdio[3] as NodeJS.ReadableStream | null;
     pidPipe?.on('data', (chunk: Buffer) => {
@@ -127,6 +138,21 @@ export class ManagedProcess {
   /** Pids of the supervisor and of the stand-in under it (once the supervisor reported it). For tests. */
   processIds(): number[] {
     return [this.child.pid, this.standInPid].filter((pid): pid is number => pid !== undefined);
+  }
+
+  /**
+   * The last lines the process printed, once it has exited and its output is read to the end (the exit can be
+   * reported before the last lines arrive), or after `waitMs` at most.
+   */
+  async finalOutput(waitMs = 2_000): Promise<string> {
+    await this.exitPromise;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.outputEnd,
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs))),
+    ]);
+    clearTimeout(timer);
+    return this.recentOutput();
   }
 
   /** The last lines the process printed. */

