@@ -4,6 +4,8 @@
  *
  * @packageDocumentation
  */
+export type { ActionRecorder, ClientWithMiddleware } from './actions.js';
+export { iamActionOf, recordActions } from './actions.js';
 export type { LocalAwsEndpoints, LocalClients, LocalClientsOptions } from './clients.js';
 export { createLocalClients, LOCAL_CREDENTIALS, localAwsEnv } from './clients.js';
 export { JavaNotFoundError, StandInStartError } from './errors.js';
