@@ -1,57 +1,16 @@
-import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { ArchiveReader, archiveTableName, createArchiveTable } from '@kinesis-archive/archive';
-import { type KinesisStreamEvent, toKinesisEventRecord } from '@kinesis-archive/core';
-import { createStream, readStream, uniqueName } from '@kinesis-archive/local';
+import { uniqueName } from '@kinesis-archive/local';
 import { localAws } from '@kinesis-archive/local/vitest';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createHandler } from '../src/handler.js';
+import { byKeyAndBytes, readAll, streamWithRecords } from './helpers.js';
 
 const { clients } = localAws();
 afterAll(() => clients.destroy());
 
-interface Sent {
-  partitionKey: string;
-  data: Uint8Array;
-}
-
-/**
- * Puts `count` records over `keys` keys (binary payloads covering every byte value), reads them back and returns
- * the Lambda event a Kinesis event source mapping would deliver. (KPL aggregates in events are covered by the
- * archive package's own tests.)
- */
-async function streamWithRecords(count: number, keys: number, tags?: Record<string, string>) {
-  const streamName = uniqueName('archiver');
-  const arn = await createStream(clients.kinesis, streamName, { shards: 2, tags });
-  const sent: Sent[] = [];
-  for (let i = 0; i < count; i++) {
-    const data = new Uint8Array(64).map((_, j) => (i + j) % 256);
-    sent.push({ partitionKey: `key-${i % keys}`, data });
-  }
-  await clients.kinesis.send(
-    new PutRecordsCommand({
-      StreamName: streamName,
-      Records: sent.map((r) => ({ PartitionKey: r.partitionKey, Data: r.data })),
-    }),
-  );
-  const event: KinesisStreamEvent = { Records: [] };
-  for (const { shardId, records } of await readStream(clients.kinesis, streamName)) {
-    for (const r of records) event.Records.push(toKinesisEventRecord(r, { shardId, eventSourceARN: arn }));
-  }
-  return { streamName, arn, sent, event };
-}
-
-async function readAll(reader: ArchiveReader) {
-  const out: Sent[] = [];
-  for await (const r of reader.scan()) out.push({ partitionKey: r.partitionKey, data: r.data });
-  return out;
-}
-
-const byKeyAndBytes = (a: Sent, b: Sent) =>
-  a.partitionKey.localeCompare(b.partitionKey) || Buffer.compare(Buffer.from(a.data), Buffer.from(b.data));
-
 describe('archiver handler', () => {
   it('archives a Lambda-shaped event in ALL mode, configured from the environment', async () => {
-    const { sent, event } = await streamWithRecords(200, 20);
+    const { sent, event } = await streamWithRecords(clients.kinesis, 200, 20);
     expect(event.Records).toHaveLength(200);
     const tableName = uniqueName('archive');
     await createArchiveTable(clients.dynamodb, { tableName, mode: 'ALL' });
@@ -75,7 +34,7 @@ describe('archiver handler', () => {
 
   it('takes mode and TTL from the stream tags and writes the conventional LATEST table', async () => {
     const tags = { StreamArchiveMode: 'latest', ArchiveTTL: 'expireSeconds=600' };
-    const { streamName, sent, event } = await streamWithRecords(100, 10, tags);
+    const { streamName, sent, event } = await streamWithRecords(clients.kinesis, 100, 10, tags);
     const tableName = archiveTableName(streamName, 'LATEST');
     await createArchiveTable(clients.dynamodb, { tableName, mode: 'LATEST' });
     const handler = createHandler({ dynamodb: clients.dynamodb, kinesis: clients.kinesis, env: {} });
@@ -92,7 +51,7 @@ describe('archiver handler', () => {
   });
 
   it('returns the first record of each shard as a batch item failure when the table is missing', async () => {
-    const { event } = await streamWithRecords(40, 8);
+    const { event } = await streamWithRecords(clients.kinesis, 40, 8);
     const handler = createHandler({
       dynamodb: clients.dynamodb,
       env: { ARCHIVE_TABLE: uniqueName('missing'), ARCHIVE_MODE: 'ALL' },

@@ -9,6 +9,7 @@
 export { formatChange } from './format.js';
 export type { ReplicationHandlerOptions } from './lambda.js';
 export { createReplicationHandler, UnapplicableChangeError } from './lambda.js';
+export { replicationActions } from './permissions.js';
 export type { ReplicatedChange, Replication, ReplicationOptions } from './replication.js';
 export { startReplication } from './replication.js';
 export { ensureTargetTable } from './tables.js';
