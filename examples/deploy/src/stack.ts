@@ -3,11 +3,32 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { KinesisEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { HandlerFunction } from './function.js';
 import { handlerEntries } from './paths.js';
+import {
+  archiverActions,
+  dynamodbStreamPollerActions,
+  kinesisPollerActions,
+  onFailureQueueActions,
+  producerActions,
+  replicationActions,
+} from './permissions.js';
+
+/** Grants `actions` on `resources` to `role`, in a statement of its own. */
+function grant(role: iam.IRole, actions: readonly string[], resources: string[]): void {
+  role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: [...actions], resources }));
+}
+
+/**
+ * An SQS on-failure destination of an event source mapping, without the grant `SqsDlq` adds (it also grants
+ * `sqs:GetQueueAttributes` and `sqs:GetQueueUrl`, which Lambda does not send): the stack grants
+ * `sqs:SendMessage` itself.
+ */
+function queueDestination(queue: sqs.IQueue): lambda.IEventSourceDlq {
+  return { bind: () => ({ destination: queue.queueArn }) };
+}
 
 /**
  * Sort key of an ALL-mode archive table, as `createArchiveTable` of `@kinesis-archive/archive` creates it: the
@@ -77,7 +98,7 @@ export class KinesisArchiveStack extends Stack {
       entry: handlerEntries.producer,
       environment: { STREAM_NAME: this.stream.streamName },
     });
-    this.stream.grantWrite(this.producer.role);
+    grant(this.producer.role, producerActions, [this.stream.streamArn]);
 
     // Stream -> archiver -> archive table.
     this.archiveTable = new dynamodb.Table(this, 'ArchiveTable', {
@@ -102,21 +123,24 @@ export class KinesisArchiveStack extends Stack {
         ARCHIVE_TTL_SECONDS: String(ttlSeconds),
       },
     });
-    this.archiveTable.grantReadWriteData(this.archiver.role);
-    this.stream.grant(this.archiver.role, 'kinesis:ListTagsForStream');
-    this.archiver.function.addEventSource(
-      new KinesisEventSource(this.stream, {
-        startingPosition: lambda.StartingPosition.TRIM_HORIZON,
-        batchSize: props.batchSize ?? 500,
-        maxBatchingWindow: Duration.seconds(1),
-        bisectBatchOnError: true,
-        retryAttempts: props.retryAttempts ?? 5,
-        maxRecordAge: props.maxRecordAge ?? Duration.days(1),
-        reportBatchItemFailures: true,
-        parallelizationFactor: 1,
-        onFailure: new SqsDlq(this.archiverDeadLetters),
-      }),
-    );
+    grant(this.archiver.role, archiverActions[mode], [this.archiveTable.tableArn]);
+    grant(this.archiver.role, archiverActions.readingTags, [this.stream.streamArn]);
+    grant(this.archiver.role, kinesisPollerActions, [this.stream.streamArn]);
+    grant(this.archiver.role, onFailureQueueActions, [this.archiverDeadLetters.queueArn]);
+    const archiverMapping = new lambda.EventSourceMapping(this, 'ArchiverSource', {
+      target: this.archiver.function,
+      eventSourceArn: this.stream.streamArn,
+      startingPosition: lambda.StartingPosition.TRIM_HORIZON,
+      batchSize: props.batchSize ?? 500,
+      maxBatchingWindow: Duration.seconds(1),
+      bisectBatchOnError: true,
+      retryAttempts: props.retryAttempts ?? 5,
+      maxRecordAge: props.maxRecordAge ?? Duration.days(1),
+      reportBatchItemFailures: true,
+      parallelizationFactor: 1,
+      onFailure: queueDestination(this.archiverDeadLetters),
+    });
+    archiverMapping.node.addDependency(this.archiver.role);
 
     // Source table -> its stream -> replication -> target table.
     this.sourceTable = new dynamodb.Table(this, 'SourceTable', {
@@ -143,20 +167,10 @@ export class KinesisArchiveStack extends Stack {
       entry: handlerEntries.replication,
       environment: { TARGET_TABLE: this.targetTable.tableName },
     });
-    this.targetTable.grantWriteData(this.replication.role);
-    // DynamoEventSource would grant dynamodb:ListStreams on "*"; the four stream actions Lambda's poller needs are
-    // granted here on this table's streams only.
-    this.replication.role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: [
-          'dynamodb:DescribeStream',
-          'dynamodb:GetRecords',
-          'dynamodb:GetShardIterator',
-          'dynamodb:ListStreams',
-        ],
-        resources: [`${this.sourceTable.tableArn}/stream/*`],
-      }),
-    );
+    grant(this.replication.role, replicationActions, [this.targetTable.tableArn]);
+    // Granted on this table's streams only (DynamoEventSource would add dynamodb:ListStreams on "*").
+    grant(this.replication.role, dynamodbStreamPollerActions, [`${this.sourceTable.tableArn}/stream/*`]);
+    grant(this.replication.role, onFailureQueueActions, [replicationDeadLetters.queueArn]);
     const replicationMapping = new lambda.EventSourceMapping(this, 'ReplicationSource', {
       target: this.replication.function,
       eventSourceArn: this.sourceTable.tableStreamArn!,
@@ -166,7 +180,7 @@ export class KinesisArchiveStack extends Stack {
       retryAttempts: 10,
       maxRecordAge: Duration.hours(24),
       reportBatchItemFailures: true,
-      onFailure: new SqsDlq(replicationDeadLetters),
+      onFailure: queueDestination(replicationDeadLetters),
     });
     replicationMapping.node.addDependency(this.replication.role);
 
