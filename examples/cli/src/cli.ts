@@ -25,7 +25,10 @@ import { tailCommand } from './cli/commands/tail.js';
 import type { CommandContext } from './cli/common.js';
 import { UsageError } from './cli/errors.js';
 import { errorLine } from './cli/explain.js';
+import { INTERRUPT_GRACE_MS, interruptHandler } from './cli/interrupt.js';
 import { type Output, processOutput } from './cli/output.js';
+
+export { INTERRUPT_GRACE_MS };
 
 /** Builds the `kinesis-archive` program (commander) for a context. */
 export function buildProgram(ctx: CommandContext): Command {
@@ -63,9 +66,6 @@ export function cliVersion(): string {
   return pkg.version;
 }
 
-/** How long an interrupted command may take to finish what is in flight before the CLI exits anyway. */
-export const INTERRUPT_GRACE_MS = 2_000;
-
 /** Options of {@link runCli}. */
 export interface RunCliOptions {
   /** Ends the process (a second Ctrl-C, or a command that did not stop within the grace time). */
@@ -84,23 +84,8 @@ export async function runCli(
 ): Promise<number> {
   const exit = options.exit ?? ((code: number) => process.exit(code));
   const controller = new AbortController();
-  let grace: NodeJS.Timeout | undefined;
-  const stop = () => {
-    if (controller.signal.aborted) {
-      output.err('kinesis-archive: interrupted again, exiting now');
-      exit(130);
-      return;
-    }
-    output.err('kinesis-archive: interrupting (finishing what is in flight; Ctrl-C again to exit at once)');
-    controller.abort();
-    grace = setTimeout(() => {
-      output.err(
-        `kinesis-archive: still running ${INTERRUPT_GRACE_MS / 1000} s after the interrupt, exiting`,
-      );
-      exit(130);
-    }, INTERRUPT_GRACE_MS);
-    grace.unref();
-  };
+  const interrupt = interruptHandler(controller, { output, exit });
+  const stop = interrupt.onSignal;
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   const ctx: CommandContext = { output, signal: controller.signal, exitCode: 0, runsUntilStopped: false };
@@ -131,7 +116,7 @@ export async function runCli(
     output.err(`kinesis-archive: ${errorLine(error)}`);
     return 1;
   } finally {
-    if (grace) clearTimeout(grace);
+    interrupt.dispose();
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
   }

@@ -50,12 +50,20 @@ export function cli(
     untilStderr?: (stderr: string) => boolean;
     afterMs?: number;
     signal?: NodeJS.Signals;
+    /** Sends the signal a second time, this long after the first. */
+    againAfterMs?: number;
+    /** Environment changes: a variable set to `undefined` is removed. */
+    env?: Record<string, string | undefined>;
     onStdout?: (stdout: string, pid: number) => void;
   } = {},
 ): Promise<Run> {
   const env = { ...process.env };
   for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_PROFILE', 'AWS_SESSION_TOKEN'])
     delete env[name];
+  for (const [name, value] of Object.entries(options.env ?? {})) {
+    if (value === undefined) delete env[name];
+    else env[name] = value;
+  }
   return new Promise<Run>((resolve, reject) => {
     const child = spawn(process.execPath, [bin, ...args], { env });
     let stdout = '';
@@ -65,6 +73,9 @@ export function cli(
       if (signalledAt !== undefined) return;
       signalledAt = Date.now();
       child.kill(options.signal ?? 'SIGINT');
+      if (options.againAfterMs !== undefined) {
+        setTimeout(() => child.kill(options.signal ?? 'SIGINT'), options.againAfterMs);
+      }
     };
     const timer = options.afterMs === undefined ? undefined : setTimeout(send, options.afterMs);
     child.stdout.on('data', (chunk: Buffer) => {
@@ -100,4 +111,44 @@ export function connectionArgs(endpoints: {
     '--region',
     endpoints.region,
   ];
+}
+
+/**
+ * A pseudo-terminal for a child process, from Python's standard `pty` module (python3 is on every machine the
+ * project supports, and it needs no native addon): it runs the command with the terminal as its stdin, stdout and
+ * stderr, copies what the command writes to our pipe, and exits with the command's exit code.
+ */
+const PTY =
+  'import pty, sys\nstatus = pty.spawn(sys.argv[1:])\nsys.exit(status >> 8 if status > 255 else status)';
+
+/**
+ * Runs the CLI in a pseudo-terminal, as from an operator's shell: stdout and stderr are a TTY (and arrive merged,
+ * as a terminal shows them, in `stdout`). No AWS credentials in the environment.
+ */
+export function cliInTerminal(args: string[]): Promise<Run> {
+  const env: NodeJS.ProcessEnv = { ...process.env, TERM: 'xterm', COLUMNS: '120', LINES: '40' };
+  for (const name of [
+    'AWS_ACCESS_KEY_ID',
+    'AWS_SECRET_ACCESS_KEY',
+    'AWS_PROFILE',
+    'AWS_SESSION_TOKEN',
+    'NO_COLOR',
+  ])
+    delete env[name];
+  return new Promise<Run>((resolve, reject) => {
+    const child = spawn('python3', ['-c', PTY, process.execPath, bin, ...args], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
 }

@@ -4,11 +4,11 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ListTagsForStreamCommand } from '@aws-sdk/client-kinesis';
-import { createArchiveTable } from '@kinesis-archive/archive';
-import { createStream, readStream, uniqueName } from '@kinesis-archive/local';
+import { ArchiveWriter, createArchiveTable } from '@kinesis-archive/archive';
+import { createStream, readStream, startFaultProxy, uniqueName } from '@kinesis-archive/local';
 import { localAws } from '@kinesis-archive/local/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, connectionArgs } from './helpers.js';
+import { cli, cliInTerminal, connectionArgs } from './helpers.js';
 
 // The CLI as an operator meets it: timeouts and Ctrl-C, checks before work, one-line typed errors, exit codes.
 const { clients, endpoints } = localAws();
@@ -45,6 +45,37 @@ function descendants(pid: number): number[] {
 }
 
 describe('kinesis-archive for an operator', () => {
+  it('in a terminal, replay draws its progress bar in place and ends its line; in a pipe, it prints lines', async () => {
+    const table = uniqueName('op-progress');
+    await createArchiveTable(clients.dynamodb, { tableName: table, mode: 'ALL' });
+    const writer = new ArchiveWriter({ dynamodb: clients.dynamodb, tableName: table, mode: 'ALL' });
+    const records = Array.from({ length: 400 }, (_, i) => ({
+      PartitionKey: `key-${i % 20}`,
+      SequenceNumber: String(49_600_000_000_000_000_000_000_000_000_000_000_000_000_000_000n + BigInt(i)),
+      Data: Buffer.from(`record-${i}`),
+    }));
+    expect((await writer.write(records, { shardId: 'shardId-000000000000' })).failed).toEqual([]);
+    const stream = uniqueName('op-progress');
+    await createStream(clients.kinesis, stream, { shards: 1 });
+
+    const tty = await cliInTerminal(['replay', '--table', table, '--stream', stream, ...connection]);
+    expect(tty.code, tty.stdout + tty.stderr).toBe(0);
+    // every draw returns to the start of the line and clears it; the last one shows the whole archive
+    const draws = tty.stdout.split('\r\x1b[2K').slice(1);
+    expect(draws.length).toBeGreaterThanOrEqual(1);
+    expect(draws.at(-1)).toMatch(/^replay \[#{24}\] 100% 400\/400 /);
+    // the bar's line is ended before the summary, so the shell prompt does not land on it
+    expect(draws.at(-1)).toMatch(/\/s[^\r\n]*\r?\n/);
+    expect(tty.stdout).toMatch(/\nreplayed 400 of 400 records into /);
+
+    const target = uniqueName('op-progress');
+    await createStream(clients.kinesis, target, { shards: 1 });
+    const piped = await cli(['replay', '--table', table, '--stream', target, ...connection]);
+    expect(piped.code).toBe(0);
+    expect(`${piped.stdout}${piped.stderr}`).not.toContain('\x1b');
+    expect(piped.stderr).toMatch(/^replay \[#{24}\] 100% 400\/400 .*$/m);
+  });
+
   it('--version prints the version of the package', async () => {
     const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
       version: string;
@@ -61,6 +92,82 @@ describe('kinesis-archive for an operator', () => {
     expect(run.code).toBe(130);
     expect(run.afterSignalMs).toBeLessThan(2_000 + 1_500); // the grace time, with room for a loaded machine
     expect(run.stderr).toMatch(/interrupt/);
+  });
+
+  it('an interrupted replay prints what it did, and the same command resumes from its checkpoint', async () => {
+    const table = uniqueName('op-interrupt');
+    await createArchiveTable(clients.dynamodb, { tableName: table, mode: 'ALL' });
+    const writer = new ArchiveWriter({ dynamodb: clients.dynamodb, tableName: table, mode: 'ALL' });
+    const records = Array.from({ length: 3_000 }, (_, i) => ({
+      PartitionKey: `key-${i % 50}`,
+      SequenceNumber: String(49_600_000_000_000_000_000_000_000_000_000_000_000_000_000_000n + BigInt(i)),
+      Data: Buffer.from(`record-${i}`),
+    }));
+    expect((await writer.write(records, { shardId: 'shardId-000000000000' })).failed).toEqual([]);
+    const stream = uniqueName('op-interrupt');
+    await createStream(clients.kinesis, stream, { shards: 1 });
+    // every PutRecords waits 400 ms, so the replay is still running when Ctrl-C comes
+    const slow = await startFaultProxy({
+      target: endpoints.kinesis!,
+      seed: 11,
+      rules: [{ operation: 'PutRecords', fault: 'latency', latencyMs: 400, probability: 1 }],
+    });
+    const dir = mkdtempSync(join(tmpdir(), 'kinesis-archive-interrupt-'));
+    try {
+      const args = [
+        'replay',
+        '--table',
+        table,
+        '--stream',
+        stream,
+        '--checkpoint',
+        join(dir, 'checkpoint.json'),
+        '--kinesis-endpoint',
+        slow.endpoint,
+        '--dynamodb-endpoint',
+        endpoints.dynamodb!,
+        '--region',
+        endpoints.region,
+      ];
+      const run = await cli(args, { afterMs: 1_200 });
+      expect(run.code, run.stderr).toBe(130);
+      const line = /replayed (\d+) of (\d+) records into .* \(aborted\)/.exec(run.stdout);
+      expect(line, run.stdout).not.toBeNull();
+      expect(Number(line![1])).toBeLessThan(3_000);
+      expect(run.stderr).toMatch(/not done: run the same command again to resume/);
+      slow.setRules([]);
+      const resumed = await cli(args);
+      expect(resumed.code, resumed.stderr).toBe(0);
+      const sent = Number(/replayed (\d+) of/.exec(resumed.stdout)?.[1]);
+      expect(Number(line![1]) + sent).toBeGreaterThanOrEqual(3_000);
+      const onStream = new Set<string>();
+      for (const shard of await readStream(clients.kinesis, stream)) {
+        for (const record of shard.records) onStream.add(Buffer.from(record.Data ?? []).toString());
+      }
+      expect(onStream.size).toBe(3_000);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await slow.stop();
+    }
+  });
+
+  it('a missing region says so, with --region in the hint (1)', async () => {
+    // Credentials in the environment (so the endpoint is not taken for a stand-in, which defaults the region) and
+    // the silent loopback endpoint: nothing can leave the machine, and the SDK stops before sending anyway.
+    const run = await cli(['query', '--table', 'table-1', '--key', 'k', '--endpoint', silent.url], {
+      env: {
+        AWS_ACCESS_KEY_ID: 'test-key-id',
+        AWS_SECRET_ACCESS_KEY: 'test-secret',
+        AWS_EC2_METADATA_DISABLED: 'true',
+        AWS_REGION: undefined,
+        AWS_DEFAULT_REGION: undefined,
+        AWS_CONFIG_FILE: join(tmpdir(), 'kinesis-archive-no-such-config'),
+        AWS_SHARED_CREDENTIALS_FILE: join(tmpdir(), 'kinesis-archive-no-such-credentials'),
+      },
+    });
+    expect(run.code).toBe(1);
+    expect(run.stderr.trim()).toMatch(/^kinesis-archive: error \[NO_REGION\]: .*--region/);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
   });
 
   it('an endpoint that is not a URL is a usage error (2)', async () => {
