@@ -554,9 +554,14 @@ export class KinesisWriter<T extends WriterRecord = WriterRecord> {
 
   private acknowledged(u: Unit<T>, info: SentInfo): void {
     let again: readonly T[] | undefined;
-    this.callback(() => {
-      again = this.options.resend?.(u.record, info);
-    });
+    const resend = this.options.resend;
+    if (resend) {
+      try {
+        again = resend(u.record, info);
+      } catch (error) {
+        this.callbackError ??= { error };
+      }
+    }
     if (again && again.length > 0 && this.stopped) {
       // it must go again, and cannot now: not settled
       this.unsent(u.record);
@@ -587,7 +592,15 @@ export class KinesisWriter<T extends WriterRecord = WriterRecord> {
       return;
     }
     this.counters.sent++;
-    this.callback(() => this.options.onSent?.(u.record, info));
+    const onSent = this.options.onSent;
+    if (onSent) {
+      // inline, not through `callback`: no closure per record on the hot path
+      try {
+        onSent(u.record, info);
+      } catch (error) {
+        this.callbackError ??= { error };
+      }
+    }
   }
 
   private onRequestError(units: Unit<T>[], error: unknown): void {

@@ -83,7 +83,10 @@ export class Sink {
         rateLimiter: options.limiter,
         signal: this.internal.signal,
         keepOutcomes: false,
-        resend: (unit, info) => this.aggregation?.acknowledged(unit, info.shardId),
+        // only with aggregation (an aggregate acknowledged on another shard is re-sent as its user records)
+        resend: options.aggregation
+          ? (unit, info) => this.aggregation?.acknowledged(unit, info.shardId)
+          : undefined,
         onSent: (unit) => {
           for (const item of unit.items) this.settle(item);
           this.counts.sent += unit.items.length;
