@@ -170,6 +170,24 @@ describe('kinesis-archive for an operator', () => {
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
   });
 
+  it('a request that gets no answer fails after --timeout with a typed error and what to check (1)', async () => {
+    const started = Date.now();
+    const run = await cli([
+      'query',
+      '--table',
+      'table-1',
+      '--key',
+      'k',
+      '--endpoint',
+      silent.url,
+      '--timeout',
+      '1',
+    ]);
+    expect(run.code).toBe(1);
+    expect(run.stderr.trim()).toMatch(/^kinesis-archive: error \[TIMEOUT\]: .*1000 ms.*check the endpoint/);
+    expect(Date.now() - started).toBeLessThan(60_000); // three attempts of 1 s and their backoff, with room
+  });
+
   it('an endpoint that is not a URL is a usage error (2)', async () => {
     const run = await cli(['query', '--table', 't', '--key', 'k', '--endpoint', 'not-a-url']);
     expect(run.code).toBe(2);

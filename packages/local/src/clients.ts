@@ -33,6 +33,8 @@ export interface LocalClientsOptions {
    * to see each injected fault instead of the SDK retrying it away.
    */
   maxAttempts?: number;
+  /** Most time one attempt may wait for an answer, in ms; past it the request fails (`TimeoutError`). Default 60,000. */
+  requestTimeoutMs?: number;
 }
 
 /** Dummy credentials the stand-ins accept. They are not secrets and reach no AWS account. */
@@ -57,7 +59,18 @@ export function createLocalClients(
   options: LocalClientsOptions = {},
 ): LocalClients {
   const maxAttempts = options.maxAttempts ?? 3;
-  const common = () => ({ region: endpoints.region, credentials: { ...LOCAL_CREDENTIALS }, maxAttempts });
+  const common = () => ({
+    region: endpoints.region,
+    credentials: { ...LOCAL_CREDENTIALS },
+    maxAttempts,
+    // HTTP/1.1 (kinesis-mock needs it) and timeouts; throwOnRequestTimeout, else a request past its timeout only
+    // logs a warning and goes on waiting
+    requestHandler: new NodeHttpHandler({
+      connectionTimeout: 5_000,
+      requestTimeout: options.requestTimeoutMs ?? 60_000,
+      throwOnRequestTimeout: true,
+    }),
+  });
   const cache: Partial<Record<keyof LocalClients, unknown>> = {};
   const need = (name: string, endpoint: string | undefined): string => {
     if (!endpoint) {
@@ -77,7 +90,6 @@ export function createLocalClients(
           new KinesisClient({
             ...common(),
             endpoint: need('Kinesis', endpoints.kinesis),
-            requestHandler: new NodeHttpHandler({ connectionTimeout: 5_000, requestTimeout: 60_000 }),
           }),
       );
     },

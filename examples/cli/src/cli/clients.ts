@@ -16,6 +16,8 @@ export interface ConnectionOptions {
   kinesisEndpoint?: string;
   dynamodbEndpoint?: string;
   region?: string;
+  /** Most time one request may wait for an answer, per attempt, in ms (`--timeout`). Default {@link REQUEST_TIMEOUT_MS}. */
+  timeout?: number;
 }
 
 /** SDK clients built from the command line; `destroy()` closes their sockets. */
@@ -100,7 +102,9 @@ export function createClients(
     ...(endpoint ? { endpoint } : {}),
     requestHandler: new NodeHttpHandler({
       connectionTimeout: CONNECTION_TIMEOUT_MS,
-      requestTimeout: REQUEST_TIMEOUT_MS,
+      requestTimeout: options.timeout ?? REQUEST_TIMEOUT_MS,
+      // without it, a request past its timeout only logs a warning and goes on waiting
+      throwOnRequestTimeout: true,
     }),
   });
   const kinesis = withSignal(new KinesisClient(config(kinesisEndpoint)), signal);

@@ -1,6 +1,7 @@
 import { type Command, Option } from 'commander';
-import { type CliClients, type ConnectionOptions, createClients } from './clients.js';
+import { type CliClients, type ConnectionOptions, createClients, REQUEST_TIMEOUT_MS } from './clients.js';
 import type { Output } from './output.js';
+import { parseInteger } from './parse.js';
 
 /** What every command action gets besides its options. */
 export interface CommandContext {
@@ -21,7 +22,7 @@ export interface CommonOptions extends ConnectionOptions {
   json?: boolean;
 }
 
-/** Adds `--endpoint`, `--kinesis-endpoint`, `--dynamodb-endpoint`, `--region` and `--json` to a command. */
+/** Adds `--endpoint`, `--kinesis-endpoint`, `--dynamodb-endpoint`, `--region`, `--timeout` and `--json` to a command. */
 export function withCommonOptions(command: Command): Command {
   return command
     .addOption(new Option('--endpoint <url>', 'endpoint for every AWS service (e.g. a local stand-in)'))
@@ -37,6 +38,12 @@ export function withCommonOptions(command: Command): Command {
         '--region <region>',
         'AWS region (default: the SDK default chain; us-east-1 with an endpoint)',
       ),
+    )
+    .addOption(
+      new Option(
+        '--timeout <seconds>',
+        `most time one request may wait for an answer, per attempt (default ${REQUEST_TIMEOUT_MS / 1000})`,
+      ).argParser((v) => parseInteger('--timeout', v, 1, 3_600) * 1000),
     )
     .addOption(new Option('--json', 'machine-readable JSON on stdout'));
 }
