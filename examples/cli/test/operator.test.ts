@@ -44,19 +44,28 @@ function descendants(pid: number): number[] {
   return children.flatMap((c) => [c, ...descendants(c)]);
 }
 
+/**
+ * An ALL archive of `count` records `record-<i>` over `keys` keys (written directly, as the archiver would) and an
+ * empty one-shard stream to replay it into.
+ */
+async function archiveAndStream(prefix: string, count: number, keys: number) {
+  const table = uniqueName(prefix);
+  await createArchiveTable(clients.dynamodb, { tableName: table, mode: 'ALL' });
+  const writer = new ArchiveWriter({ dynamodb: clients.dynamodb, tableName: table, mode: 'ALL' });
+  const records = Array.from({ length: count }, (_, i) => ({
+    PartitionKey: `key-${i % keys}`,
+    SequenceNumber: String(49_600_000_000_000_000_000_000_000_000_000_000_000_000_000_000n + BigInt(i)),
+    Data: Buffer.from(`record-${i}`),
+  }));
+  expect((await writer.write(records, { shardId: 'shardId-000000000000' })).failed).toEqual([]);
+  const stream = uniqueName(prefix);
+  await createStream(clients.kinesis, stream, { shards: 1 });
+  return { table, stream };
+}
+
 describe('kinesis-archive for an operator', () => {
   it('in a terminal, replay draws its progress bar in place and ends its line; in a pipe, it prints lines', async () => {
-    const table = uniqueName('op-progress');
-    await createArchiveTable(clients.dynamodb, { tableName: table, mode: 'ALL' });
-    const writer = new ArchiveWriter({ dynamodb: clients.dynamodb, tableName: table, mode: 'ALL' });
-    const records = Array.from({ length: 400 }, (_, i) => ({
-      PartitionKey: `key-${i % 20}`,
-      SequenceNumber: String(49_600_000_000_000_000_000_000_000_000_000_000_000_000_000_000n + BigInt(i)),
-      Data: Buffer.from(`record-${i}`),
-    }));
-    expect((await writer.write(records, { shardId: 'shardId-000000000000' })).failed).toEqual([]);
-    const stream = uniqueName('op-progress');
-    await createStream(clients.kinesis, stream, { shards: 1 });
+    const { table, stream } = await archiveAndStream('op-progress', 400, 20);
 
     const tty = await cliInTerminal(['replay', '--table', table, '--stream', stream, ...connection]);
     expect(tty.code, tty.stdout + tty.stderr).toBe(0);
@@ -95,17 +104,7 @@ describe('kinesis-archive for an operator', () => {
   });
 
   it('an interrupted replay prints what it did, and the same command resumes from its checkpoint', async () => {
-    const table = uniqueName('op-interrupt');
-    await createArchiveTable(clients.dynamodb, { tableName: table, mode: 'ALL' });
-    const writer = new ArchiveWriter({ dynamodb: clients.dynamodb, tableName: table, mode: 'ALL' });
-    const records = Array.from({ length: 3_000 }, (_, i) => ({
-      PartitionKey: `key-${i % 50}`,
-      SequenceNumber: String(49_600_000_000_000_000_000_000_000_000_000_000_000_000_000_000n + BigInt(i)),
-      Data: Buffer.from(`record-${i}`),
-    }));
-    expect((await writer.write(records, { shardId: 'shardId-000000000000' })).failed).toEqual([]);
-    const stream = uniqueName('op-interrupt');
-    await createStream(clients.kinesis, stream, { shards: 1 });
+    const { table, stream } = await archiveAndStream('op-interrupt', 3_000, 50);
     // every PutRecords waits 400 ms, so the replay is still running when Ctrl-C comes
     const slow = await startFaultProxy({
       target: endpoints.kinesis!,

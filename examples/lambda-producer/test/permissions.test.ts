@@ -1,4 +1,3 @@
-import { SplitShardCommand } from '@aws-sdk/client-kinesis';
 import {
   createLocalClients,
   createStream,
@@ -8,9 +7,9 @@ import {
 } from '@kinesis-archive/local';
 import { localAws } from '@kinesis-archive/local/vitest';
 import { afterAll, expect, it } from 'vitest';
-import type { ProducerEvent } from '../src/input.js';
 import { producerActions } from '../src/permissions.js';
 import { createProducer } from '../src/producer.js';
+import { splitFirstShard, taggedEvents } from './helpers.js';
 
 const { clients, endpoints } = localAws();
 afterAll(() => clients.destroy());
@@ -32,17 +31,9 @@ it('the producer sends exactly the IAM actions listed next to it', async () => {
   const recorder = recordActions(own.kinesis);
   try {
     const producer = createProducer({ kinesis: own.kinesis, streamName, shardMapMaxAgeMs: 3_600_000 });
-    const batch = (tag: string): ProducerEvent[] =>
-      Array.from({ length: 200 }, (_, i) => ({ key: `user-${i % 40}`, payload: `${tag}-${i}` }));
-    expect((await producer.send(batch('a'))).sent).toBe(200);
-    await clients.kinesis.send(
-      new SplitShardCommand({
-        StreamName: streamName,
-        ShardToSplit: 'shardId-000000000000',
-        NewStartingHashKey: (2n ** 127n).toString(),
-      }),
-    );
-    const b = await producer.send(batch('b'));
+    expect((await producer.send(taggedEvents('a'))).sent).toBe(200);
+    await splitFirstShard(clients.kinesis, streamName);
+    const b = await producer.send(taggedEvents('b'));
     expect(b.sent).toBe(200);
     expect(b.resent).toBeGreaterThan(0); // the map was reloaded and sub-records re-sent
     expect(proxy.counts().injected).toMatchObject({ throttle: 1, partial: 1 });

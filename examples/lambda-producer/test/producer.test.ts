@@ -1,4 +1,3 @@
-import { SplitShardCommand } from '@aws-sdk/client-kinesis';
 import { deaggregate, hashKeyOf, ShardMap } from '@kinesis-archive/agg';
 import {
   createLocalClients,
@@ -12,6 +11,7 @@ import { PutRecordsFailedError } from '@kinesis-archive/replay';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ProducerEvent } from '../src/input.js';
 import { createProducer } from '../src/producer.js';
+import { splitFirstShard, taggedEvents } from './helpers.js';
 
 const { clients, endpoints } = localAws();
 afterAll(() => clients.destroy());
@@ -41,23 +41,15 @@ describe('createProducer', () => {
     await createStream(clients.kinesis, streamName, { shards: 1 });
     // a map kept for an hour: only the mismatch can make the producer reload it
     const producer = createProducer({ kinesis: clients.kinesis, streamName, shardMapMaxAgeMs: 3_600_000 });
-    const batch = (tag: string): ProducerEvent[] =>
-      Array.from({ length: 200 }, (_, i) => ({ key: `user-${i % 40}`, payload: `${tag}-${i}` }));
-    expect((await producer.send(batch('a'))).sent).toBe(200);
-    await clients.kinesis.send(
-      new SplitShardCommand({
-        StreamName: streamName,
-        ShardToSplit: 'shardId-000000000000',
-        NewStartingHashKey: (2n ** 127n).toString(),
-      }),
-    );
+    expect((await producer.send(taggedEvents('a'))).sent).toBe(200);
+    await splitFirstShard(clients.kinesis, streamName);
     // built for the closed parent: Kinesis routes it to one child, carrying sub-records of the other; the
     // producer sends those user records again, each on its own, and reloads the map
-    const b = await producer.send(batch('b'));
+    const b = await producer.send(taggedEvents('b'));
     expect(b.sent).toBe(200);
     expect(b.failed).toEqual([]);
     expect(b.resent).toBeGreaterThan(0);
-    const c = await producer.send(batch('c'));
+    const c = await producer.send(taggedEvents('c'));
     expect(c.sent).toBe(200);
     expect(c.resent).toBe(0);
     const map = await ShardMap.load(clients.kinesis, { streamName });
