@@ -273,40 +273,42 @@ export async function startLocalAwsWith(
   };
   try {
     const starting: Promise<void>[] = [];
+    /** Starts one stand-in, ready once `probe` is answered through a client of it; notes its endpoint. */
+    const start = (
+      service: 'dynamodb' | 'kinesis',
+      launch: () => Promise<[ManagedProcess, string]>,
+      probe: (clients: LocalClients, abortSignal: AbortSignal) => Promise<unknown>,
+    ) =>
+      startStandIn(
+        launch,
+        (proc, endpoint) => {
+          const clients = createLocalClients({ region, [service]: endpoint });
+          return waitUntilReady(proc, (signal) => probe(clients, signal), timeoutMs).finally(() =>
+            clients.destroy(),
+          );
+        },
+        procs,
+      ).then((endpoint) => {
+        endpoints[service] = endpoint;
+      });
     if (options.dynamodb !== false) {
       starting.push(
-        startStandIn(
+        start(
+          'dynamodb',
           () => launchDynamo(options, pickPort),
-          (proc, endpoint) => {
-            const client = createLocalClients({ region, dynamodb: endpoint }).dynamodb;
-            return waitUntilReady(
-              proc,
-              (abortSignal) => client.send(new ListTablesCommand({ Limit: 1 }), { abortSignal }),
-              timeoutMs,
-            ).finally(() => client.destroy());
-          },
-          procs,
-        ).then((endpoint) => {
-          endpoints.dynamodb = endpoint;
-        }),
+          (clients, abortSignal) =>
+            clients.dynamodb.send(new ListTablesCommand({ Limit: 1 }), { abortSignal }),
+        ),
       );
     }
     if (options.kinesis !== false) {
       starting.push(
-        startStandIn(
+        start(
+          'kinesis',
           () => launchKinesis(options, region, pickPort),
-          (proc, endpoint) => {
-            const client = createLocalClients({ region, kinesis: endpoint }).kinesis;
-            return waitUntilReady(
-              proc,
-              (abortSignal) => client.send(new ListStreamsCommand({ Limit: 1 }), { abortSignal }),
-              timeoutMs,
-            ).finally(() => client.destroy());
-          },
-          procs,
-        ).then((endpoint) => {
-          endpoints.kinesis = endpoint;
-        }),
+          (clients, abortSignal) =>
+            clients.kinesis.send(new ListStreamsCommand({ Limit: 1 }), { abortSignal }),
+        ),
       );
     }
     const results = await Promise.allSettled(starting);

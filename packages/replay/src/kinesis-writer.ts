@@ -449,6 +449,24 @@ export class KinesisWriter<T extends WriterRecord = WriterRecord> {
     }
   }
 
+  /**
+   * {@link callback} for the per-record callbacks, with their arguments passed instead of closed over: no closure
+   * per record on the hot path. Returns what `fn` returned (undefined when it threw or is not set).
+   */
+  private callWith<R>(
+    fn: ((record: T, info: SentInfo) => R) | undefined,
+    record: T,
+    info: SentInfo,
+  ): R | undefined {
+    if (!fn) return undefined;
+    try {
+      return fn(record, info);
+    } catch (error) {
+      this.callbackError ??= { error };
+      return undefined;
+    }
+  }
+
   private clearTimer(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
@@ -553,15 +571,7 @@ export class KinesisWriter<T extends WriterRecord = WriterRecord> {
   }
 
   private acknowledged(u: Unit<T>, info: SentInfo): void {
-    let again: readonly T[] | undefined;
-    const resend = this.options.resend;
-    if (resend) {
-      try {
-        again = resend(u.record, info);
-      } catch (error) {
-        this.callbackError ??= { error };
-      }
-    }
+    const again = this.callWith(this.options.resend, u.record, info);
     if (again && again.length > 0 && this.stopped) {
       // it must go again, and cannot now: not settled
       this.unsent(u.record);
@@ -592,15 +602,7 @@ export class KinesisWriter<T extends WriterRecord = WriterRecord> {
       return;
     }
     this.counters.sent++;
-    const onSent = this.options.onSent;
-    if (onSent) {
-      // inline, not through `callback`: no closure per record on the hot path
-      try {
-        onSent(u.record, info);
-      } catch (error) {
-        this.callbackError ??= { error };
-      }
-    }
+    this.callWith(this.options.onSent, u.record, info);
   }
 
   private onRequestError(units: Unit<T>[], error: unknown): void {
