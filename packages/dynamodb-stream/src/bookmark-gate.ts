@@ -1,21 +1,15 @@
-import type { CheckpointStore } from './checkpoint-store.js';
 import type { ShardState } from './shard-state.js';
 
 /**
- * The checkpoint store of a {@link TableReplica}'s stream: passes saves on to the user's store, except while a save
- * could make a restart wrong. That is while the table is being scanned (a restart must scan again), and while a
- * shard bookmarked at LATEST has no sequence number yet: such a state, saved, would make a restart read that shard
- * from TRIM_HORIZON and re-apply changes older than the scan. Held saves are dropped, not queued: the next state
- * that moves is saved whole.
+ * When a {@link TableReplica}'s stream may save its checkpoint: not while a save could make a restart wrong. That
+ * is while the table is being scanned (a restart must scan again), and while a shard bookmarked at LATEST has no
+ * sequence number yet: such a state, saved, would make a restart read that shard from TRIM_HORIZON and re-apply
+ * changes older than the scan. A held state stays unsaved (and no `'checkpoint'` event fires): the first save
+ * after the hold saves the state whole.
  */
-export class BookmarkGate implements CheckpointStore {
-  private readonly store: CheckpointStore;
+export class BookmarkGate {
   private readonly waiting = new Set<string>();
   private scanning = false;
-
-  constructor(store: CheckpointStore) {
-    this.store = store;
-  }
 
   /** Holds every save until {@link scanDone}. */
   scanStarted(): void {
@@ -39,14 +33,5 @@ export class BookmarkGate implements CheckpointStore {
       if (!p || p.retired || p.sequenceNumber !== undefined) this.waiting.delete(id);
     }
     return this.scanning || this.waiting.size > 0;
-  }
-
-  async load(): Promise<ShardState | undefined> {
-    return await this.store.load();
-  }
-
-  async save(state: ShardState): Promise<void> {
-    if (this.holding(state)) return;
-    await this.store.save(state);
   }
 }

@@ -67,3 +67,10 @@ export class CheckpointSaveError extends KinesisArchiveError {
     super('CHECKPOINT_SAVE_FAILED', 'saving the checkpoint failed', { cause });
   }
 }
+
+/** Thrown when a method is called in a phase that does not allow it (e.g. `batches()` while `start()` runs). */
+export class ConsumerStateError extends KinesisArchiveError {
+  constructor(message: string) {
+    super('CONSUMER_STATE', message);
+  }
+}

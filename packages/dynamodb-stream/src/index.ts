@@ -14,6 +14,7 @@ export { DynamoDBCheckpointStore } from './dynamodb-checkpoint-store.js';
 export {
   CheckpointConflictError,
   CheckpointSaveError,
+  ConsumerStateError,
   DescribeStreamError,
   InvalidShardStateError,
   ListenerError,
@@ -31,12 +32,21 @@ export type {
 export { fromLambdaRecord } from './lambda.js';
 export type { DynamoDBEventSourceInfo } from './lambda-event.js';
 export { toDynamoDBStreamEventRecord } from './lambda-event.js';
+export type { ConsumerPhase } from './lifecycle.js';
 export type { DataLossInfo } from './reader.js';
 export type { ChangeIdentity, ChangeRecord, ChangeType, Image, UnmarshallSetting } from './records.js';
+export { exactNumbers } from './records.js';
 export type { ReplicaChange, ReplicaStart, TableReplicaOptions } from './replica.js';
 export { ReplicaConfigError, TableReplica } from './replica.js';
 export type { ShardProgress, ShardState } from './shard-state.js';
 export { parseShardState } from './shard-state.js';
-export type { StreamsClient } from './shard-tracker.js';
-export type { DynamoDBStreamEvents, DynamoDBStreamOptions, PollOptions } from './stream.js';
+export type { StreamStatus, StreamsClient } from './shard-tracker.js';
+export type { PoisonInfo, PoisonOptions } from './shard-worker.js';
+export type {
+  CatchUpOptions,
+  DynamoDBStreamEvents,
+  DynamoDBStreamOptions,
+  PollOptions,
+  StreamChangedInfo,
+} from './stream.js';
 export { DynamoDBStream } from './stream.js';

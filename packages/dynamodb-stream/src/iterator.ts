@@ -1,4 +1,5 @@
 import type { ChangeRecord } from './records.js';
+import type { Deliver, Delivery } from './shard-worker.js';
 
 /** A batch of changes from one shard, in order, as the async iterator yields it. */
 export interface ChangeBatch {
@@ -8,53 +9,89 @@ export interface ChangeBatch {
   records: ChangeRecord[];
 }
 
-/** A batch read but not yet acknowledged, with what acknowledging it does. */
+/** A batch handed to the iterator, not yet acknowledged. */
 export interface PendingBatch {
-  batch: ChangeBatch;
-  /** Moves the shard's state past the batch. */
-  commit(): void;
+  readonly batch: ChangeBatch;
+  /** Commits the batch: the shard moves past it and its worker reads on. */
+  ack(): void;
 }
 
-/** What the batch iterator drives. */
-export interface BatchSource {
-  /** One poll of every readable shard; batches are not committed. */
-  pollBatches(): Promise<PendingBatch[]>;
-  /** True once the consumer stopped. */
-  stopped(): boolean;
-  /** Waits between empty polls (ends early on stop). */
-  idle(ms: number): Promise<void>;
-  /** Saves the checkpoint after a commit. */
-  save(): Promise<void>;
-  /** Forgets read-ahead positions of batches that were never committed, so they are read again. */
-  abandon(): void;
+interface Entry extends PendingBatch {
+  drop(): void;
 }
 
 /**
- * Async iterator of batches with backpressure: the next poll happens only when the consumer asks for more, and a
- * batch's checkpoint is saved only once the consumer asked for the batch after it.
+ * The hand-over between the shard workers and the async iterator: each worker puts one batch and waits until the
+ * iterator acknowledged it (so a shard never reads ahead of its consumer, and memory holds at most one batch per
+ * shard). Batches still here when the run stops are dropped: their workers read them again next time.
  */
-export async function* batchIterator(
-  source: BatchSource,
-  pollIntervalMs: number,
-): AsyncGenerator<ChangeBatch, void, undefined> {
-  const queue: PendingBatch[] = [];
-  let pending: PendingBatch | undefined;
-  try {
+export class BatchQueue {
+  private readonly entries: Entry[] = [];
+  private waiter: (() => void) | undefined;
+  private closed = false;
+  private readonly commit: (shardId: string, sequenceNumber: string) => void;
+
+  constructor(commit: (shardId: string, sequenceNumber: string) => void) {
+    this.commit = commit;
+  }
+
+  /** The deliverer the workers of an iterator run use. */
+  readonly deliver: Deliver = (shardId, changes, signal) =>
+    new Promise<Delivery>((resolve) => {
+      if (this.closed || signal.aborted) return resolve({ settled: 0 });
+      const onAbort = () => entry.drop();
+      const entry: Entry = {
+        batch: { shardId, records: changes },
+        ack: () => {
+          signal.removeEventListener('abort', onAbort);
+          this.commit(shardId, changes.at(-1)!.sequenceNumber);
+          resolve({ settled: changes.length });
+        },
+        drop: () => {
+          signal.removeEventListener('abort', onAbort);
+          const at = this.entries.indexOf(entry);
+          if (at >= 0) this.entries.splice(at, 1);
+          resolve({ settled: 0 });
+        },
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.entries.push(entry);
+      this.wake();
+    });
+
+  /** The next batch; `undefined` once `ended` settled (the run is over) and no batch is left. */
+  async take(ended: Promise<void>): Promise<PendingBatch | undefined> {
+    let over = false;
+    void ended.then(
+      () => {
+        over = true;
+        this.wake();
+      },
+      () => {
+        over = true;
+        this.wake();
+      },
+    );
     for (;;) {
-      while (queue.length === 0) {
-        if (source.stopped()) return;
-        queue.push(...(await source.pollBatches()));
-        if (queue.length === 0) await source.idle(pollIntervalMs);
-      }
-      while (queue.length > 0) {
-        pending = queue.shift()!;
-        yield pending.batch;
-        pending.commit();
-        pending = undefined;
-        await source.save();
-      }
+      const entry = this.entries.shift();
+      if (entry) return entry;
+      if (over || this.closed) return undefined;
+      await new Promise<void>((resolve) => {
+        this.waiter = resolve;
+      });
     }
-  } finally {
-    if (pending !== undefined || queue.length > 0) source.abandon();
+  }
+
+  /** No batch is taken any more; those waiting are dropped. */
+  close(): void {
+    this.closed = true;
+    for (const entry of this.entries.splice(0)) entry.drop();
+    this.wake();
+  }
+
+  private wake(): void {
+    const waiter = this.waiter;
+    this.waiter = undefined;
+    waiter?.();
   }
 }

@@ -4,7 +4,7 @@ import {
   GetShardIteratorCommand,
   type ShardIteratorType,
 } from '@aws-sdk/client-dynamodb-streams';
-import { type BackoffOptions, isTransientError, retry } from '@kinesis-archive/core';
+import { AbortError, type BackoffOptions, isTransientError, retry } from '@kinesis-archive/core';
 import { ShardReadError } from './errors.js';
 import type { ShardProgress } from './shard-state.js';
 import type { StreamsClient } from './shard-tracker.js';
@@ -17,14 +17,22 @@ export interface ShardCursor {
   useLatest?: boolean;
   /** The sequence number found trimmed: open at TRIM_HORIZON while the progress still points there. */
   trimmedAt?: string | null;
+  /**
+   * The first record read but not settled (a listener failed, or an iterator batch was not acknowledged): the next
+   * iterator opens AT_SEQUENCE_NUMBER of it. This keeps a `LATEST` start exact even before any record settled.
+   */
+  resumeAt?: string;
 }
 
 /** What a consumer is told when records could not be read. */
 export interface DataLossInfo {
   /** The shard concerned. */
   shardId: string;
-  /** `trimmed`: records after the last processed one are past the 24 h retention; `shard-vanished`: the shard is gone. */
-  reason: 'trimmed' | 'shard-vanished';
+  /**
+   * `trimmed`: records after the last processed one are past the 24 h retention; `shard-vanished`: the shard is gone;
+   * `stream-replaced`: the saved state belongs to an earlier stream of the table and this shard was not drained.
+   */
+  reason: 'trimmed' | 'shard-vanished' | 'stream-replaced';
   /** The last sequence number processed in the shard, if any (records after it may be lost). */
   lastSequenceNumber?: string;
   /** The service error that revealed the loss. */
@@ -35,6 +43,7 @@ export interface DataLossInfo {
 export type ReadOutcome =
   | { kind: 'records'; records: _Record[]; iteratorUsed: string; next: string | undefined }
   | { kind: 'vanished'; error: unknown }
+  | { kind: 'aborted' }
   | { kind: 'failed'; error: ShardReadError };
 
 /** What {@link readShardBatch} needs. */
@@ -44,6 +53,65 @@ export interface ReadContext {
   limit: number | undefined;
   retry: BackoffOptions;
   onDataLoss(info: DataLossInfo): Promise<void>;
+  /** Ends a read at once (a hung call is abandoned, not awaited). */
+  signal?: AbortSignal | undefined;
+}
+
+/**
+ * Calls `send` with the abort signal, and stops waiting for it when the signal aborts even if the client does not
+ * honour the signal: a hung call must not hold up a stop.
+ */
+export function abortable<T>(
+  signal: AbortSignal | undefined,
+  send: (options: { abortSignal?: AbortSignal }) => Promise<T>,
+): Promise<T> {
+  const sent = send(signal ? { abortSignal: signal } : {});
+  if (!signal) return sent;
+  if (signal.aborted) {
+    sent.catch(() => undefined);
+    return Promise.reject(new AbortError(signal.reason));
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => {
+      sent.catch(() => undefined);
+      reject(new AbortError(signal.reason));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    sent.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+/** True unless the service says the shard does not exist (ResourceNotFoundException). Other errors throw. */
+export async function shardExists(ctx: ReadContext, shardId: string): Promise<boolean> {
+  try {
+    await retry(
+      () =>
+        abortable(ctx.signal, (options) =>
+          ctx.client.send(
+            new GetShardIteratorCommand({
+              StreamArn: ctx.streamArn,
+              ShardId: shardId,
+              ShardIteratorType: 'TRIM_HORIZON',
+            }),
+            options,
+          ),
+        ),
+      { ...ctx.retry, signal: ctx.signal, isRetryable: isTransientError },
+    );
+    return true;
+  } catch (error) {
+    if (errorName(error) === 'ResourceNotFoundException') return false;
+    throw error;
+  }
 }
 
 function errorName(error: unknown): string | undefined {
@@ -62,19 +130,28 @@ export async function openIterator(
 ): Promise<string | undefined> {
   const seq = progress.sequenceNumber;
   let type: ShardIteratorType = 'TRIM_HORIZON';
-  if (seq !== undefined && cursor.trimmedAt !== seq) type = 'AFTER_SEQUENCE_NUMBER';
-  else if (seq === undefined && cursor.useLatest) type = 'LATEST';
+  let at: string | undefined;
+  if (cursor.resumeAt !== undefined) {
+    type = 'AT_SEQUENCE_NUMBER';
+    at = cursor.resumeAt;
+  } else if (seq !== undefined && cursor.trimmedAt !== seq) {
+    type = 'AFTER_SEQUENCE_NUMBER';
+    at = seq;
+  } else if (seq === undefined && cursor.useLatest) type = 'LATEST';
   const out = await retry(
     () =>
-      ctx.client.send(
-        new GetShardIteratorCommand({
-          StreamArn: ctx.streamArn,
-          ShardId: shardId,
-          ShardIteratorType: type,
-          ...(type === 'AFTER_SEQUENCE_NUMBER' ? { SequenceNumber: seq } : {}),
-        }),
+      abortable(ctx.signal, (options) =>
+        ctx.client.send(
+          new GetShardIteratorCommand({
+            StreamArn: ctx.streamArn,
+            ShardId: shardId,
+            ShardIteratorType: type,
+            ...(at !== undefined ? { SequenceNumber: at } : {}),
+          }),
+          options,
+        ),
       ),
-    { ...ctx.retry, isRetryable: isTransientError },
+    { ...ctx.retry, signal: ctx.signal, isRetryable: isTransientError },
   );
   return out.ShardIterator;
 }
@@ -104,13 +181,17 @@ export async function readShardBatch(
       operation = 'GetRecords';
       const out = await retry(
         () =>
-          ctx.client.send(
-            new GetRecordsCommand({ ShardIterator: used, ...(ctx.limit ? { Limit: ctx.limit } : {}) }),
+          abortable(ctx.signal, (options) =>
+            ctx.client.send(
+              new GetRecordsCommand({ ShardIterator: used, ...(ctx.limit ? { Limit: ctx.limit } : {}) }),
+              options,
+            ),
           ),
-        { ...ctx.retry, isRetryable: isTransientError },
+        { ...ctx.retry, signal: ctx.signal, isRetryable: isTransientError },
       );
       return { kind: 'records', records: out.Records ?? [], iteratorUsed: used, next: out.NextShardIterator };
     } catch (error) {
+      if (error instanceof AbortError) return { kind: 'aborted' };
       lastError = error;
       const name = errorName(error);
       if (name === 'ExpiredIteratorException') {
@@ -122,6 +203,7 @@ export async function readShardBatch(
       }
       if (name === 'TrimmedDataAccessException') {
         cursor.iterator = undefined;
+        cursor.resumeAt = undefined;
         cursor.trimmedAt = progress.sequenceNumber ?? null;
         await ctx.onDataLoss({
           shardId,

@@ -1,5 +1,10 @@
 import type { _Record, AttributeValue } from '@aws-sdk/client-dynamodb-streams';
-import { unmarshall, type unmarshallOptions } from '@aws-sdk/util-dynamodb';
+import {
+  type NumberValue,
+  NumberValueImpl,
+  unmarshall,
+  type unmarshallOptions,
+} from '@aws-sdk/util-dynamodb';
 import { isSequenceNumber } from '@kinesis-archive/core';
 
 /** An item image: a plain object (unmarshalled, the default) or DynamoDB `AttributeValue`s (`unmarshall: false`). */
@@ -42,8 +47,47 @@ export interface ChangeRecord {
   raw: _Record;
 }
 
-/** How images are decoded: `true` (default) with the SDK's `unmarshall`, an options object for it, or `false` (raw). */
+/**
+ * How images are decoded: `true` (default) with the SDK's `unmarshall` and {@link exactNumbers}, an options object
+ * for `unmarshall`, or `false` (raw `AttributeValue`s).
+ */
 export type UnmarshallSetting = boolean | unmarshallOptions;
+
+/**
+ * The `wrapNumbers` of the default decoding: a DynamoDB number becomes a JavaScript number when that holds it
+ * exactly, else the SDK's `NumberValue` (its `toString()` is the exact decimal). The SDK's own default throws
+ * for an integer beyond 2^53, which would stop the shard at that change.
+ *
+ * @example
+ * ```ts
+ * exactNumbers('42');                   // 42
+ * exactNumbers('12345678901234567890'); // NumberValue { value: '12345678901234567890' }
+ * ```
+ */
+export function exactNumbers(value: string): number | NumberValue {
+  const n = Number(value);
+  if (Number.isFinite(n) && (Number.isSafeInteger(n) || (!Number.isInteger(n) && sameNumber(value, n)))) {
+    return n;
+  }
+  return NumberValueImpl.from(value);
+}
+
+/** True when `n` is exactly the decimal `text` (up to notation: "1.50" and 1.5 are the same). */
+function sameNumber(text: string, n: number): boolean {
+  const canonical = text.trim().replace(/^\+/, '');
+  if (String(n) === canonical) return true;
+  // Compare digits without trailing zeros of the fraction.
+  const trimmed =
+    canonical.includes('.') && !/e/i.test(canonical) ? canonical.replace(/\.?0+$/, '') : canonical;
+  return String(n) === trimmed;
+}
+
+/** `unmarshall` options of a setting (`true`: {@link exactNumbers}). */
+export function unmarshallOptionsOf(setting: UnmarshallSetting): unmarshallOptions | undefined {
+  if (setting === true) return { wrapNumbers: exactNumbers };
+  if (setting === false) return undefined;
+  return setting;
+}
 
 const TTL_PRINCIPAL = 'dynamodb.amazonaws.com';
 
@@ -54,7 +98,7 @@ function decodeImage(
   if (!image) return undefined;
   if (setting === false) return image;
   // The two SDK packages declare structurally identical AttributeValue unions.
-  return unmarshall(image as Parameters<typeof unmarshall>[0], setting === true ? undefined : setting);
+  return unmarshall(image as Parameters<typeof unmarshall>[0], unmarshallOptionsOf(setting));
 }
 
 /** The change type of a record, whatever name the service gave it. */
@@ -64,10 +108,15 @@ function classify(record: _Record): { eventName: ChangeType; ttlDelete: boolean 
   const byService = identity?.Type === 'Service' && identity.PrincipalId === TTL_PRINCIPAL;
   if (name === 'INSERT' || name === 'MODIFY') return { eventName: name, ttlDelete: false };
   if (name === 'REMOVE') return { eventName: 'REMOVE', ttlDelete: byService };
-  // An event name the SDK does not know (DynamoDB Local's TTL deletes): judge by the images, never drop it.
+  // An event name the SDK does not know (DynamoDB Local's TTL deletes): judge by the images, never drop it. A
+  // removal with an old image and no identity is DynamoDB Local's TTL delete; without an old image (a KEYS_ONLY
+  // or NEW_IMAGE stream) nothing says it was TTL.
   const data = record.dynamodb;
   if (data?.NewImage) return { eventName: data.OldImage ? 'MODIFY' : 'INSERT', ttlDelete: false };
-  return { eventName: 'REMOVE', ttlDelete: identity === undefined || byService };
+  return {
+    eventName: 'REMOVE',
+    ttlDelete: byService || (identity === undefined && data?.OldImage !== undefined),
+  };
 }
 
 /**

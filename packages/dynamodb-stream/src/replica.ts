@@ -3,9 +3,15 @@ import { unmarshall, type unmarshallOptions } from '@aws-sdk/util-dynamodb';
 import { isTransientError, KinesisArchiveError, retry } from '@kinesis-archive/core';
 import { BookmarkGate } from './bookmark-gate.js';
 import type { CheckpointStore } from './checkpoint-store.js';
-import type { ChangeRecord, Image } from './records.js';
+import { type ChangeRecord, type Image, unmarshallOptionsOf } from './records.js';
 import type { StreamsClient } from './shard-tracker.js';
-import { DynamoDBStream, type DynamoDBStreamOptions, type PollOptions } from './stream.js';
+import {
+  type CatchUpOptions,
+  DynamoDBStream,
+  type DynamoDBStreamOptions,
+  holdSaves,
+  type PollOptions,
+} from './stream.js';
 
 /** A change to apply to a replica: an item written (from the scan or the stream) or deleted. */
 export type ReplicaChange =
@@ -27,10 +33,15 @@ export interface TableReplicaOptions {
    * May be async: the stream does not move past a change before it settled.
    */
   apply?: (change: ReplicaChange) => void | Promise<void>;
-  /** `unmarshall` options for items and images (e.g. `{ wrapNumbers: true }` for numbers beyond 2^53). */
+  /**
+   * `unmarshall` options for items and images. Default: numbers a JavaScript number cannot hold exactly (beyond
+   * 2^53, or with more digits than a double keeps) become the SDK's `NumberValue` ({@link exactNumbers}).
+   */
   unmarshall?: unmarshallOptions;
-  /** Extra options of the underlying {@link DynamoDBStream} (e.g. `retry`, `limit`). */
-  stream?: Pick<DynamoDBStreamOptions, 'retry' | 'limit'>;
+  /** Extra options of the underlying {@link DynamoDBStream} (e.g. `retry`, `limit`, `poison`). */
+  stream?: Pick<DynamoDBStreamOptions, 'retry' | 'limit' | 'poison'>;
+  /** When {@link TableReplica.sync} counts the stream as caught up (see {@link CatchUpOptions}). */
+  catchUp?: CatchUpOptions;
   /**
    * Where the stream position is kept between runs (e.g. a {@link DynamoDBCheckpointStore}). When it holds a
    * checkpoint, {@link TableReplica.sync} skips the scan and resumes the stream after it: the target must then
@@ -112,6 +123,14 @@ export class TableReplica {
    * @throws {@link ReplicaConfigError} when the table has no stream with new images.
    */
   async sync(): Promise<void> {
+    // Again: the earlier stream stops, its listeners go, and the replica is rebuilt from scratch.
+    const earlier = this.streamInstance;
+    this.streamInstance = undefined;
+    if (earlier) {
+      await earlier.stop();
+      earlier.removeAllListeners('record');
+    }
+    this.items.clear();
     const { DescribeTableCommand } = await import('@aws-sdk/client-dynamodb');
     const { Table } = await this.options.dynamodb.send(
       new DescribeTableCommand({ TableName: this.options.tableName }),
@@ -125,7 +144,7 @@ export class TableReplica {
     }
     this.keyNames = (Table.KeySchema ?? []).map((k) => k.AttributeName ?? '');
     const store = this.options.checkpointStore;
-    const gate = store ? new BookmarkGate(store) : undefined;
+    const gate = store ? new BookmarkGate() : undefined;
     const saved = await store?.load();
     const stream = new DynamoDBStream({
       ...this.options.stream,
@@ -136,8 +155,9 @@ export class TableReplica {
       // The state is given here, so the stream never loads the store a second time.
       shardState: saved ?? {},
       ...(saved === undefined ? { startingPosition: 'LATEST' as const } : {}),
-      ...(gate ? { checkpointStore: gate } : {}),
+      ...(store ? { checkpointStore: store } : {}),
     });
+    if (gate) holdSaves(stream, (state) => gate.holding(state));
     stream.on('record', (record) => this.applyRecord(record));
     this.streamInstance = stream;
     if (saved !== undefined) {
@@ -154,16 +174,12 @@ export class TableReplica {
     await this.catchUp();
   }
 
-  /** Reads the stream until a poll finds nothing new. */
+  /**
+   * Reads the stream until it is caught up: every change committed before the call is applied (see
+   * {@link TableReplicaOptions.catchUp}). Rejects on the first failure (a read, an `apply`).
+   */
   async catchUp(): Promise<void> {
-    const stream = this.requireStream();
-    let before = '';
-    for (;;) {
-      await stream.fetchStreamState();
-      const now = JSON.stringify(stream.getShardState());
-      if (now === before) return;
-      before = now;
-    }
+    await this.requireStream().catchUp(this.options.catchUp);
   }
 
   /** Follows the stream until {@link stop}, saving checkpoints as it advances (when a store is set). Call {@link sync} first. */
@@ -181,9 +197,12 @@ export class TableReplica {
     return this.streamInstance;
   }
 
+  /** A parallel scan; the first failing segment stops the others before their next page or item. */
   private async scan(): Promise<void> {
     const { ScanCommand } = await import('@aws-sdk/client-dynamodb');
     const total = Math.max(1, Math.floor(this.options.segments ?? 4));
+    const abort = new AbortController();
+    const options = unmarshallOptionsOf(this.options.unmarshall ?? true);
     const segment = async (index: number): Promise<void> => {
       let start: Record<string, AttributeValue> | undefined;
       do {
@@ -197,17 +216,25 @@ export class TableReplica {
                 ConsistentRead: true,
                 ...(start ? { ExclusiveStartKey: start } : {}),
               }),
+              { abortSignal: abort.signal },
             ),
-          { isRetryable: isTransientError },
+          { isRetryable: isTransientError, signal: abort.signal },
         );
         for (const raw of page.Items ?? []) {
-          const item = unmarshall(raw, this.options.unmarshall);
-          await this.put(item, undefined);
+          if (abort.signal.aborted) return;
+          await this.put(unmarshall(raw, options), undefined);
         }
         start = page.LastEvaluatedKey;
-      } while (start);
+      } while (start && !abort.signal.aborted);
     };
-    await Promise.all(Array.from({ length: total }, (_, i) => segment(i)));
+    await Promise.all(
+      Array.from({ length: total }, (_, i) =>
+        segment(i).catch((error: unknown) => {
+          abort.abort();
+          throw error;
+        }),
+      ),
+    );
   }
 
   private async put(item: Image, record: ChangeRecord | undefined): Promise<void> {

@@ -11,6 +11,11 @@ export interface ShardProgress {
   closed?: boolean;
   /** The shard was drained to its end (or vanished) and is never read again. */
   retired?: boolean;
+  /**
+   * The stream the shard belongs to. A state saved for another stream (the table's stream was disabled and enabled
+   * again, which makes a new stream) is recognised on load instead of being taken for vanished shards.
+   */
+  streamArn?: string;
 }
 
 /**
@@ -19,7 +24,7 @@ export interface ShardProgress {
  */
 export type ShardState = Record<string, ShardProgress>;
 
-const KEYS = new Set(['sequenceNumber', 'parentShardId', 'closed', 'retired']);
+const KEYS = new Set(['sequenceNumber', 'parentShardId', 'closed', 'retired', 'streamArn']);
 
 /**
  * Checks that `value` is a {@link ShardState} and returns a deep copy of it.
@@ -44,8 +49,10 @@ export function parseShardState(value: unknown): ShardState {
     if (p.sequenceNumber !== undefined && !isSequenceNumber(p.sequenceNumber)) {
       throw new InvalidShardStateError(`shard ${shardId}: bad sequence number`, { shardId });
     }
-    if (p.parentShardId !== undefined && typeof p.parentShardId !== 'string') {
-      throw new InvalidShardStateError(`shard ${shardId}: bad parentShardId`, { shardId });
+    for (const field of ['parentShardId', 'streamArn'] as const) {
+      if (p[field] !== undefined && (typeof p[field] !== 'string' || p[field] === '')) {
+        throw new InvalidShardStateError(`shard ${shardId}: bad ${field}`, { shardId, field });
+      }
     }
     for (const flag of ['closed', 'retired'] as const) {
       if (p[flag] !== undefined && typeof p[flag] !== 'boolean') {
@@ -55,6 +62,7 @@ export function parseShardState(value: unknown): ShardState {
     const copy: ShardProgress = {};
     if (p.sequenceNumber !== undefined) copy.sequenceNumber = p.sequenceNumber as string;
     if (p.parentShardId !== undefined) copy.parentShardId = p.parentShardId as string;
+    if (p.streamArn !== undefined) copy.streamArn = p.streamArn as string;
     if (p.closed) copy.closed = true;
     if (p.retired) copy.retired = true;
     out[shardId] = copy;

@@ -1,30 +1,44 @@
 import { EventEmitter } from 'node:events';
-import {
-  type BackoffOptions,
-  compareSequenceNumbers,
-  isTransientError,
-  retry,
-  sleep,
-} from '@kinesis-archive/core';
+import type { _Record } from '@aws-sdk/client-dynamodb-streams';
+import { type BackoffOptions, isTransientError, retry, sleep } from '@kinesis-archive/core';
 import type { CheckpointStore } from './checkpoint-store.js';
+import { Checkpointer } from './checkpointer.js';
 import {
-  CheckpointConflictError,
-  CheckpointSaveError,
+  type CheckpointConflictError,
+  ConsumerStateError,
   DescribeStreamError,
   ListenerError,
-  RecordDecodeError,
 } from './errors.js';
-import { batchIterator, type ChangeBatch, type PendingBatch } from './iterator.js';
+import { BatchQueue, type ChangeBatch } from './iterator.js';
+import { type ConsumerPhase, Lifecycle, type Run } from './lifecycle.js';
+import { callListeners, deliverToListeners, reportError } from './listeners.js';
 import {
   type DataLossInfo,
   openIterator,
   type ReadContext,
-  readShardBatch,
   type ShardCursor,
+  shardExists,
 } from './reader.js';
 import { type ChangeRecord, type Image, toChangeRecord, type UnmarshallSetting } from './records.js';
 import { cloneShardState, parseShardState, type ShardState } from './shard-state.js';
-import { describeShards, readableShards, reconcileShards, type StreamsClient } from './shard-tracker.js';
+import {
+  childHasProgress,
+  describeShards,
+  lineageGate,
+  readableShards,
+  ShardDirectory,
+  type StreamListing,
+  type StreamStatus,
+  type StreamsClient,
+} from './shard-tracker.js';
+import {
+  type Deliver,
+  type PoisonInfo,
+  type PoisonOptions,
+  ShardWorker,
+  type StepResult,
+  type WorkerHost,
+} from './shard-worker.js';
 
 /** Options of {@link DynamoDBStream}. */
 export interface DynamoDBStreamOptions {
@@ -39,14 +53,31 @@ export interface DynamoDBStreamOptions {
   startingPosition?: 'TRIM_HORIZON' | 'LATEST';
   /** State to resume from (from {@link DynamoDBStream.getShardState}); wins over the checkpoint store's. */
   shardState?: ShardState;
-  /** Decode images with the SDK's `unmarshall` (`true`, default), with these `unmarshall` options, or not (`false`). */
+  /**
+   * Decode images with the SDK's `unmarshall` (`true`, default: numbers beyond what a JavaScript number holds
+   * exactly become the SDK's `NumberValue`, see {@link exactNumbers}), with these `unmarshall` options, or not
+   * (`false`: raw `AttributeValue`s).
+   */
   unmarshall?: UnmarshallSetting;
-  /** Where the state is loaded from before the first poll and saved after each poll that moved it. */
+  /**
+   * Where the state is loaded from before the first read and saved as it moves (after each settled batch while
+   * running, after each {@link DynamoDBStream.fetchStreamState}, and on stop).
+   */
   checkpointStore?: CheckpointStore;
   /** `Limit` of each GetRecords call (1..1000). Default: the service's (1,000). */
   limit?: number;
   /** Backoff for throttled and failed calls (core's `BackoffOptions`). Default: 8 attempts within 30 s. */
   retry?: BackoffOptions;
+  /** What happens to a change whose listeners keep failing (or that cannot be decoded): see {@link PoisonOptions}. */
+  poison?: PoisonOptions;
+}
+
+/** The stream a consumer follows changed: the saved state was for an earlier stream of the table. */
+export interface StreamChangedInfo {
+  /** The stream the saved state belongs to. */
+  previousStreamArn: string;
+  /** The stream read from now on. */
+  streamArn: string;
 }
 
 /** Events of {@link DynamoDBStream}. Listeners may be async: the state advances only once they settled. */
@@ -68,27 +99,58 @@ export interface DynamoDBStreamEvents {
   'new shards': [shardIds: string[]];
   /** Shards retired: drained to their end, or vanished. */
   'remove shards': [shardIds: string[]];
-  /** The state after a poll (or an acknowledged batch) moved it; saved already when a store is set. */
+  /** The state after it moved; saved already when a store is set. */
   checkpoint: [state: ShardState];
-  /** Records could not be read (trimmed past retention, or the shard vanished). */
+  /** Records could not be read (trimmed past retention, the shard vanished, or the stream was replaced). */
   'data loss': [info: DataLossInfo];
-  /** A failure; the consumer goes on (the failed shard is read again on the next poll). */
+  /**
+   * A change used up its attempts (see {@link PoisonOptions}) and no `onPoison` callback is set. The shard moves past
+   * it once the listeners settled; a listener that throws makes it try again later.
+   */
+  poison: [info: PoisonInfo];
+  /** The stream's status changed (e.g. to `DISABLED`: its shards are closed, it is drained, then nothing comes). */
+  'stream status': [status: StreamStatus];
+  /** The saved state belonged to another stream (the table's stream was disabled and enabled again). */
+  'stream changed': [info: StreamChangedInfo];
+  /** The consumer's phase changed (`starting`, `running`, `stopping`, `stopped`). */
+  phase: [phase: ConsumerPhase];
+  /** A failure. Read and listener failures are retried (the shard waits); a checkpoint conflict stops the consumer. */
   error: [error: Error];
 }
 
 /** Options of {@link DynamoDBStream.start} and {@link DynamoDBStream.batches}. */
 export interface PollOptions {
-  /** Pause after a poll that found no record, in ms. Default 1,000. */
+  /** Pause of a shard after a read that found no record, in ms. Default 1,000. */
   pollIntervalMs?: number;
+  /** Pause between two listings of the shards, in ms (a drained shard lists at once). Default 10,000. */
+  shardDiscoveryIntervalMs?: number;
 }
 
-type Deliver = (shardId: string, changes: ChangeRecord[], atEnd: boolean) => Promise<number>;
-type Listener = (...args: unknown[]) => unknown;
+/** Options of {@link DynamoDBStream.catchUp}. */
+export interface CatchUpOptions {
+  /**
+   * An open shard counts as caught up after this many empty pages in a row (DynamoDB Streams has no "behind
+   * latest" figure, and may return empty pages before records further on), or once it delivered a change created
+   * after the call. Default 3.
+   */
+  emptyPages?: number;
+}
+
+const DEFAULT_DISCOVERY_MS = 10_000;
+
+/** Per-instance hold on saves, for {@link TableReplica} (not part of the public API). */
+const saveHolds = new WeakMap<DynamoDBStream, (state: ShardState) => boolean>();
+
+/** Holds the saves of `stream` while `holding` says so (the replica's scan and LATEST bookmarks). @internal */
+export function holdSaves(stream: DynamoDBStream, holding: (state: ShardState) => boolean): void {
+  saveHolds.set(stream, holding);
+}
 
 /**
- * A DynamoDB Streams consumer that never loses or reorders a change: shard state of sequence numbers (not
- * iterators), parents drained before children, paginated DescribeStream, per-shard error handling, async listeners,
- * checkpoints and an async iterator of batches.
+ * A DynamoDB Streams consumer that never loses or reorders a change. Each shard has its own worker (its read loop,
+ * pacing and backoff), so a slow, throttled or hung shard delays only itself and its children; a child starts only
+ * after its parent was drained. Shards are listed apart from reading, and a shard is given up only when the
+ * service says it is gone. The state holds sequence numbers, not iterators; it is saved as it moves.
  *
  * @example
  * ```ts
@@ -102,22 +164,39 @@ type Listener = (...args: unknown[]) => unknown;
  */
 export class DynamoDBStream extends EventEmitter<DynamoDBStreamEvents> {
   private readonly options: DynamoDBStreamOptions;
+  private streamArn: string;
   private state: ShardState = {};
   private loaded = false;
   private firstStart = false;
-  private dirty = false;
   private readonly cursors = new Map<string, ShardCursor>();
-  private inFlight: Promise<number> | undefined;
-  private loop: Promise<void> | undefined;
-  private stopRequested = false;
-  /** Another consumer owns the checkpoint (a save got {@link CheckpointConflictError}): no poll reads any more. */
-  private conflicted = false;
-  private idleAbort = new AbortController();
+  private readonly workers = new Map<string, ShardWorker>();
+  private readonly directory = new ShardDirectory();
+  private readonly lifecycle: Lifecycle;
+  private readonly checkpointer: Checkpointer;
+  private readonly host: WorkerHost;
+  private status: StreamStatus | undefined;
+  /** Another consumer owns the checkpoint: nothing is read any more. */
+  private conflict: CheckpointConflictError | undefined;
+  private rounds = new Set<AbortController>();
+  private roundInFlight: Promise<unknown> | undefined;
 
   constructor(options: DynamoDBStreamOptions) {
     super();
     this.options = options;
+    this.streamArn = options.streamArn;
+    this.lifecycle = new Lifecycle((phase) => void this.emitSafely('phase', [phase]));
+    this.checkpointer = new Checkpointer(() => this.state, options.checkpointStore, {
+      saved: (snapshot) => this.emitSafely('checkpoint', [snapshot]),
+      failed: (error) => this.report(error),
+      holding: (state) => saveHolds.get(this)?.(state) ?? false,
+    });
+    this.host = this.workerHost();
     if (options.shardState !== undefined) this.setShardState(options.shardState);
+  }
+
+  /** Where the consumer is: `idle`, `starting`, `running`, `stopping` or `stopped`. */
+  get phase(): ConsumerPhase {
+    return this.lifecycle.phase;
   }
 
   /** A copy of the current state: the last processed sequence number of each shard. */
@@ -126,94 +205,133 @@ export class DynamoDBStream extends EventEmitter<DynamoDBStreamEvents> {
   }
 
   /**
-   * Replaces the state (call it while no poll is in flight). Read positions are re-opened from it.
+   * Replaces the state. Read positions are re-opened from it.
    *
    * @throws {@link InvalidShardStateError} when `state` is not a {@link ShardState}.
+   * @throws {@link ConsumerStateError} while the consumer runs.
    */
   setShardState(state: ShardState): void {
+    if (this.lifecycle.body)
+      throw new ConsumerStateError('setShardState() while the consumer runs: stop() it first');
     this.state = parseShardState(state);
-    this.loaded = true;
-    this.firstStart = Object.keys(this.state).length === 0;
+    this.loaded = false;
+    this.pendingState = this.state;
     this.cursors.clear();
+    this.workers.clear();
+  }
+
+  /** A state given by the constructor or {@link setShardState}, checked against the stream on the next start. */
+  private pendingState: ShardState | undefined;
+
+  /**
+   * One round: lists the shards, then reads one batch from every readable shard (and from children whose parent
+   * this round drained), delivering each record to the listeners in order, and saves the checkpoint. Never
+   * rejects: failures are emitted as `'error'`. Does nothing while {@link start} or {@link batches} runs.
+   */
+  async fetchStreamState(): Promise<void> {
+    if (this.lifecycle.body) return;
+    if (this.roundInFlight) {
+      await this.roundInFlight;
+      return;
+    }
+    await this.round((error) => this.report(error));
   }
 
   /**
-   * One poll: lists the shards, then reads one batch from every readable shard (and from children whose parent
-   * this poll drained), delivering each record to the listeners in order. Never rejects: failures are emitted as
-   * `'error'`. Concurrent calls share the poll in flight.
+   * Reads until every shard is caught up (drained, or see {@link CatchUpOptions}): every change committed before
+   * the call is then delivered. Rejects on the first failure (a read that failed after its retries, a listener
+   * that threw, a change that cannot be decoded, a checkpoint conflict).
+   *
+   * @throws {@link ConsumerStateError} while {@link start} or {@link batches} runs.
    */
-  async fetchStreamState(): Promise<void> {
-    await this.pollOnce();
+  async catchUp(options: CatchUpOptions = {}): Promise<void> {
+    if (this.lifecycle.body) throw new ConsumerStateError('catchUp() while the consumer runs');
+    const need = options.emptyPages ?? 3;
+    const after = Math.floor(Date.now() / 1000) * 1000 + 1000;
+    const empties = new Map<string, number>();
+    const caughtUp = new Set<string>();
+    for (;;) {
+      let failure: Error | undefined;
+      const results = await this.round((error) => {
+        failure ??= error;
+      });
+      if (failure) throw failure;
+      for (const [id, result] of results) {
+        if (result.kind === 'empty') empties.set(id, (empties.get(id) ?? 0) + 1);
+        else if (result.kind === 'records') {
+          empties.set(id, 0);
+          if (result.newest && result.newest.getTime() >= after) caughtUp.add(id);
+        }
+      }
+      const open = Object.keys(this.state).filter((id) => !this.state[id]!.retired);
+      if (open.every((id) => caughtUp.has(id) || (empties.get(id) ?? 0) >= need)) return;
+    }
   }
 
   /**
    * Lists the shards and opens a read position in each readable shard now, without reading. With
-   * `startingPosition: 'LATEST'` on a first start, later polls deliver exactly the changes made after this call:
+   * `startingPosition: 'LATEST'` on a first start, later reads deliver exactly the changes made after this call:
    * the bookmark {@link TableReplica} takes before scanning the table.
    */
   async bookmark(): Promise<void> {
     await this.ensureLoaded();
-    await this.syncShards();
+    await this.discover(undefined, (error) => this.report(error));
+    const ctx = this.readContext(undefined);
     await Promise.all(
       readableShards(this.state).map(async (id) => {
         const cursor = this.cursor(id);
         if (cursor.iterator) return;
-        const opened = await openIterator(this.readContext(), id, this.state[id]!, cursor);
+        const opened = await openIterator(ctx, id, this.state[id]!, cursor);
         if (opened) cursor.iterator = opened;
       }),
     );
   }
 
-  /** Polls until {@link stop}: again at once after a poll that found records, else after `pollIntervalMs`. */
+  /**
+   * Reads every shard until {@link stop}, each in its own loop: again at once after a batch, after
+   * `pollIntervalMs` after an empty read, with backoff after a failure. Does nothing while running; while stopping,
+   * starts again once stopped.
+   *
+   * @throws {@link ConsumerStateError} while {@link batches} runs.
+   */
   start(options: PollOptions = {}): void {
-    if (this.loop) return;
-    const interval = options.pollIntervalMs ?? 1_000;
-    this.stopRequested = false;
-    this.idleAbort = new AbortController();
-    this.loop = (async () => {
-      while (!this.stopRequested && !this.conflicted) {
-        const found = await this.pollOnce();
-        if (!this.stopRequested && found === 0) await this.idle(interval);
-      }
-    })().finally(() => {
-      this.loop = undefined;
-    });
+    const body = this.lifecycle.body;
+    if (body && body !== this.eventsBody) throw new ConsumerStateError('start() while batches() runs');
+    this.pollOptions = options;
+    void this.lifecycle.start(this.eventsBody);
   }
 
-  /** Stops polling: waits for the poll in flight and saves the last checkpoint. */
+  private pollOptions: PollOptions = {};
+
+  private readonly eventsBody = (run: Run): Promise<void> =>
+    this.runLoop(run, (shardId, changes, signal) =>
+      deliverToListeners(this, changes, signal, (change) => this.commit(shardId, change.sequenceNumber)),
+    );
+
+  /**
+   * Stops: ends every read at once (a hung call is abandoned), waits for the listeners in flight and saves the
+   * last checkpoint. Also ends a {@link batches} loop and a {@link fetchStreamState} in flight.
+   */
   async stop(): Promise<void> {
-    this.stopRequested = true;
-    this.idleAbort.abort();
-    await this.loop;
-    await this.inFlight;
-    if (this.dirty) await this.saveCheckpoint();
+    for (const round of this.rounds) round.abort();
+    await this.lifecycle.stop();
+    await this.roundInFlight;
+    await this.saveCatching(undefined);
   }
 
   /**
-   * An async iterator of batches (one shard each, in order) with backpressure: the next poll happens when the
-   * consumer asks, and a batch's state is committed and saved only when the consumer asks for the next batch.
-   * Breaking out of the loop leaves the last batch uncommitted: it is delivered again next time. Ends on {@link stop}.
-   * Use either the iterator or the record events / {@link start}, not both.
+   * An async iterator of batches (one shard each, in order) with backpressure: a shard is not read further until
+   * its batch is acknowledged, and a batch is acknowledged (committed, and its checkpoint saved) when the loop asks
+   * for the next one. Breaking out of the loop, or {@link stop}, leaves the batch in hand unacknowledged: it is
+   * delivered again next time, from the same position. Throws {@link CheckpointConflictError} when another
+   * consumer took the checkpoint over. Use either the iterator or {@link start}, not both.
+   *
+   * @throws {@link ConsumerStateError} while {@link start} or another loop runs.
    */
   batches(options: PollOptions = {}): AsyncGenerator<ChangeBatch, void, undefined> {
-    this.stopRequested = false;
-    this.idleAbort = new AbortController();
-    return batchIterator(
-      {
-        pollBatches: async () => {
-          const out: PendingBatch[] = [];
-          await this.pollOnce(this.collector(out));
-          return out;
-        },
-        stopped: () => this.stopRequested || this.conflicted,
-        idle: (ms) => this.idle(ms),
-        save: async () => {
-          if (this.dirty) await this.saveCheckpoint();
-        },
-        abandon: () => this.cursors.clear(),
-      },
-      options.pollIntervalMs ?? 1_000,
-    );
+    if (this.lifecycle.body) throw new ConsumerStateError('batches() while the consumer runs');
+    this.pollOptions = options;
+    return this.iterate();
   }
 
   /** `for await (const batch of stream)`: {@link batches} with the default poll interval. */
@@ -221,102 +339,272 @@ export class DynamoDBStream extends EventEmitter<DynamoDBStreamEvents> {
     return this.batches();
   }
 
-  private idle(ms: number): Promise<void> {
-    return sleep(ms, this.idleAbort.signal).catch(() => undefined);
+  private async *iterate(): AsyncGenerator<ChangeBatch, void, undefined> {
+    const queue = new BatchQueue((shardId, sequenceNumber) => this.commit(shardId, sequenceNumber));
+    let signal: AbortSignal | undefined;
+    const body = (run: Run): Promise<void> => {
+      signal = run.signal;
+      return this.runLoop(run, queue.deliver);
+    };
+    const ended = this.lifecycle.start(body);
+    try {
+      for (;;) {
+        const pending = await queue.take(ended);
+        if (!pending || signal?.aborted) break;
+        yield pending.batch;
+        // stop() (or a fatal error) while the loop held the batch: nothing more is committed, saved or yielded.
+        if (signal?.aborted || this.lifecycle.body !== body) break;
+        pending.ack();
+        try {
+          await this.checkpointer.save();
+        } catch (error) {
+          this.onConflict(error as CheckpointConflictError, false);
+          throw error;
+        }
+      }
+      const failure = this.lifecycle.failure;
+      if (failure) throw failure;
+    } finally {
+      queue.close();
+      if (this.lifecycle.body === body) await this.lifecycle.stop();
+    }
   }
 
-  private pollOnce(deliver: Deliver = this.dispatcher): Promise<number> {
-    if (!this.inFlight) {
-      this.inFlight = this.poll(deliver)
-        .catch((error: unknown) => {
-          this.report(error);
-          return 0;
-        })
-        .finally(() => {
-          this.inFlight = undefined;
-        });
+  // --- the run: discovery and one worker per readable shard ---
+
+  private async runLoop(run: Run, deliver: Deliver): Promise<void> {
+    if (this.conflict) {
+      // Another consumer owns the checkpoint: this one reads nothing, whatever starts it.
+      this.report(this.conflict);
+      run.fail(this.conflict);
+      return;
     }
-    return this.inFlight;
+    const report = (error: Error) => this.report(error);
+    await this.ensureLoaded();
+    const interval = this.pollOptions.pollIntervalMs ?? 1_000;
+    const discoveryMs = this.pollOptions.shardDiscoveryIntervalMs ?? DEFAULT_DISCOVERY_MS;
+    const running = new Map<string, Promise<void>>();
+    let wake: (() => void) | undefined;
+    const relist = () => wake?.();
+
+    const spawn = () => {
+      for (const id of readableShards(this.state)) {
+        if (run.signal.aborted || running.has(id)) continue;
+        const loop = this.workerLoop(id, run, deliver, interval).finally(() => {
+          running.delete(id);
+          if (run.signal.aborted) return;
+          spawn();
+          // A drained shard whose children are not listed yet: list now rather than at the next interval.
+          if (this.state[id]?.retired || this.state[id] === undefined) relist();
+        });
+        running.set(id, loop);
+      }
+    };
+
+    await this.discover(run.signal, report);
+    await this.saveCatching(run);
+    run.running();
+    spawn();
+    while (!run.signal.aborted) {
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        sleep(discoveryMs, run.signal).then(resolve, resolve);
+      });
+      wake = undefined;
+      if (run.signal.aborted) break;
+      await this.discover(run.signal, report);
+      spawn();
+    }
+    while (running.size > 0) await Promise.allSettled([...running.values()]);
+    await this.saveCatching(run);
   }
+
+  private async workerLoop(id: string, run: Run, deliver: Deliver, intervalMs: number): Promise<void> {
+    const worker = this.worker(id);
+    const ctx = this.readContext(run.signal);
+    while (!run.signal.aborted) {
+      const result = await worker.step(ctx, deliver, run.signal);
+      if (result.kind === 'end' || result.kind === 'aborted') {
+        if (result.kind === 'end') void this.saveCatching(run);
+        return;
+      }
+      if (result.kind === 'records') {
+        void this.saveCatching(run);
+        continue;
+      }
+      const pause = result.kind === 'empty' ? intervalMs : result.delayMs;
+      await sleep(pause, run.signal).catch(() => undefined);
+    }
+  }
+
+  /** One round of reads (see {@link fetchStreamState}); returns the last step of each shard read. */
+  private async round(report: (error: Error) => void): Promise<Map<string, StepResult>> {
+    const controller = new AbortController();
+    this.rounds.add(controller);
+    const work = (async () => {
+      const results = new Map<string, StepResult>();
+      if (this.conflict) {
+        report(this.conflict);
+        return results;
+      }
+      try {
+        await this.ensureLoaded();
+      } catch (error) {
+        report(error as Error);
+        return results;
+      }
+      await this.discover(controller.signal, report);
+      const ctx = this.readContext(controller.signal);
+      const deliver: Deliver = (shardId, changes, signal) =>
+        deliverToListeners(this, changes, signal, (change) => this.commit(shardId, change.sequenceNumber));
+      for (;;) {
+        const ids = readableShards(this.state).filter((id) => !results.has(id));
+        if (ids.length === 0 || controller.signal.aborted) break;
+        await Promise.all(
+          ids.map(async (id) => {
+            const worker = this.worker(id);
+            results.set(id, await worker.step(ctx, deliver, controller.signal, report));
+          }),
+        );
+      }
+      try {
+        await this.checkpointer.save();
+      } catch (error) {
+        this.onConflict(error as CheckpointConflictError, false);
+        report(error as Error);
+      }
+      return results;
+    })();
+    this.roundInFlight = work;
+    try {
+      return await work;
+    } finally {
+      this.rounds.delete(controller);
+      if (this.roundInFlight === work) this.roundInFlight = undefined;
+    }
+  }
+
+  // --- state ---
 
   private async ensureLoaded(): Promise<void> {
     if (this.loaded) return;
-    const saved = await this.options.checkpointStore?.load();
-    this.state = saved === undefined ? {} : parseShardState(saved);
+    let saved: ShardState | undefined = this.pendingState;
+    this.pendingState = undefined;
+    if (saved === undefined) {
+      const stored = await this.options.checkpointStore?.load();
+      saved = stored === undefined ? undefined : parseShardState(stored);
+    }
+    this.state = saved ?? {};
     this.firstStart = Object.keys(this.state).length === 0;
     this.loaded = true;
+    await this.checkStreamOfState();
   }
 
-  private async poll(deliver: Deliver): Promise<number> {
-    // Once another consumer took the checkpoint over, this one reads nothing more (a restart of the poll loop
-    // included): it would apply changes the owner applies and can never save its progress.
-    if (this.conflicted) return 0;
-    await this.ensureLoaded();
-    if (!(await this.syncShards())) return 0;
-
-    let total = 0;
-    const seen = new Set<string>();
-    for (;;) {
-      const ids = readableShards(this.state).filter((id) => !seen.has(id));
-      if (ids.length === 0) break;
-      for (const id of ids) seen.add(id);
-      const counts = await Promise.all(
-        ids.map((id) =>
-          this.readShard(id, deliver).catch((error: unknown) => {
-            this.report(error);
-            return 0;
-          }),
-        ),
-      );
-      total += counts.reduce((a, b) => a + b, 0);
-      if (this.stopRequested) break;
+  /** A state of another stream: its undrained shards are reported lost, and the state starts over. */
+  private async checkStreamOfState(): Promise<void> {
+    const others = Object.entries(this.state).filter(
+      ([, p]) => p.streamArn !== undefined && p.streamArn !== this.streamArn,
+    );
+    if (others.length === 0) return;
+    const previousStreamArn = others[0]![1].streamArn!;
+    for (const [id, p] of others) {
+      if (!p.retired) {
+        await this.emitSafely('data loss', [
+          {
+            shardId: id,
+            reason: 'stream-replaced',
+            ...(p.sequenceNumber !== undefined ? { lastSequenceNumber: p.sequenceNumber } : {}),
+          },
+        ]);
+      }
+      delete this.state[id];
     }
-    if (this.dirty) await this.saveCheckpoint();
-    return total;
+    this.directory.reset();
+    this.checkpointer.markDirty();
+    await this.emitSafely('stream changed', [{ previousStreamArn, streamArn: this.streamArn }]);
   }
 
-  /** Lists the shards and brings the state up to date; `false` when the listing failed (reported). */
-  private async syncShards(): Promise<boolean> {
-    let shards: Awaited<ReturnType<typeof describeShards>>;
+  /** Lists the shards and brings the state up to date. Failures are reported; the known shards read on. */
+  private async discover(signal: AbortSignal | undefined, report: (error: Error) => void): Promise<void> {
+    let listing: StreamListing | undefined;
     try {
-      shards = await retry(() => describeShards(this.options.client, this.options.streamArn), {
+      listing = await retry(() => describeShards(this.options.client, this.streamArn, signal), {
         ...this.options.retry,
+        signal,
         isRetryable: isTransientError,
       });
     } catch (error) {
-      this.report(new DescribeStreamError(this.options.streamArn, error));
-      return false;
+      if (signal?.aborted) return;
+      report(new DescribeStreamError(this.streamArn, error));
     }
-    const { added, vanished } = reconcileShards(this.state, shards);
+    if (listing) await this.applyListing(listing);
+    await this.resolveUnknownParents(signal, report);
+  }
+
+  private async applyListing(listing: StreamListing): Promise<void> {
+    const { added, vanished, forgotten } = this.directory.reconcile(this.state, listing, this.streamArn);
+    if (forgotten.length > 0) this.checkpointer.markDirty();
     if (added.length > 0) {
-      this.dirty = true;
+      this.checkpointer.markDirty();
+      const closedAtStart: string[] = [];
       if (this.firstStart && this.options.startingPosition === 'LATEST') {
         for (const id of added) {
           const p = this.state[id]!;
-          if (p.closed) p.retired = true;
+          if (p.closed) {
+            p.retired = true;
+            closedAtStart.push(id);
+          }
         }
         // Only shards readable now start at LATEST. A child listed while its parent still shows as open is read
         // after that parent, from TRIM_HORIZON: at LATEST it would skip what it received in the meantime.
-        const readable = new Set(readableShards(this.state));
         for (const id of added) {
-          if (!this.state[id]!.retired && readable.has(id)) this.cursor(id).useLatest = true;
+          if (lineageGate(this.state, id) === 'readable') this.cursor(id).useLatest = true;
         }
       }
       await this.emitSafely('new shards', [added]);
+      if (closedAtStart.length > 0) await this.emitSafely('remove shards', [closedAtStart]);
     }
     this.firstStart = false;
     for (const id of vanished) await this.vanish(id, undefined);
-    return true;
+    if (listing.status !== undefined && listing.status !== this.status) {
+      this.status = listing.status;
+      await this.emitSafely('stream status', [listing.status]);
+    }
   }
 
-  private readContext(): ReadContext {
-    return {
-      client: this.options.client,
-      streamArn: this.options.streamArn,
-      limit: this.options.limit,
-      retry: this.options.retry ?? {},
-      onDataLoss: (info) => this.emitSafely('data loss', [info]),
-    };
+  /**
+   * A child whose parent the state does not know: a listing may have left the parent out. Ask the service: a
+   * parent that still exists is read first; one that does not (expired long ago) no longer holds the child back.
+   */
+  private async resolveUnknownParents(signal: AbortSignal | undefined, report: (error: Error) => void) {
+    const ctx = this.readContext(signal);
+    for (;;) {
+      const unknown = new Set<string>();
+      for (const id of Object.keys(this.state)) {
+        if (lineageGate(this.state, id) === 'unknown-parent') unknown.add(this.state[id]!.parentShardId!);
+      }
+      if (unknown.size === 0 || signal?.aborted) return;
+      let progressed = false;
+      for (const parent of unknown) {
+        if (childHasProgress(this.state, parent)) {
+          // A child was read, so this parent was drained before: no need to ask.
+          this.state[parent] = { streamArn: this.streamArn, retired: true };
+          progressed = true;
+          continue;
+        }
+        try {
+          const exists = await shardExists(ctx, parent);
+          this.state[parent] = exists
+            ? { streamArn: this.streamArn }
+            : { streamArn: this.streamArn, retired: true };
+          this.checkpointer.markDirty();
+          progressed = true;
+        } catch (error) {
+          if (!signal?.aborted) report(new DescribeStreamError(this.streamArn, error));
+        }
+      }
+      if (!progressed) return;
+    }
   }
 
   private cursor(shardId: string): ShardCursor {
@@ -328,99 +616,54 @@ export class DynamoDBStream extends EventEmitter<DynamoDBStreamEvents> {
     return c;
   }
 
-  private async readShard(shardId: string, deliver: Deliver): Promise<number> {
-    const progress = this.state[shardId];
-    if (!progress) return 0;
-    const cursor = this.cursor(shardId);
-    const outcome = await readShardBatch(this.readContext(), shardId, progress, cursor);
-    if (outcome.kind === 'vanished') {
-      await this.vanish(shardId, outcome.error);
-      return 0;
+  private worker(shardId: string): ShardWorker {
+    let w = this.workers.get(shardId);
+    if (!w) {
+      w = new ShardWorker(shardId, this.host);
+      this.workers.set(shardId, w);
     }
-    if (outcome.kind === 'failed') {
-      this.report(outcome.error);
-      return 0;
-    }
-    const changes: ChangeRecord[] = [];
-    let decodeFailed = false;
-    for (const raw of outcome.records) {
-      try {
-        const change = toChangeRecord(shardId, raw, this.options.unmarshall ?? true);
-        // A record at or before the processed position (a re-read after a re-opened iterator) is not repeated.
-        const done = progress.sequenceNumber;
-        if (done !== undefined && compareSequenceNumbers(change.sequenceNumber, done) <= 0) continue;
-        changes.push(change);
-      } catch (error) {
-        decodeFailed = true;
-        this.report(new RecordDecodeError(shardId, raw.dynamodb?.SequenceNumber ?? '?', error));
-        break;
-      }
-    }
-    const atEnd = !decodeFailed && outcome.next === undefined;
-    const delivered = await deliver(shardId, changes, atEnd);
-    if (!this.cursors.has(shardId)) return delivered;
-    if (delivered === changes.length && !decodeFailed) cursor.iterator = outcome.next;
-    else cursor.iterator = delivered === 0 && outcome.iteratorUsed ? outcome.iteratorUsed : undefined;
-    return delivered;
+    return w;
   }
 
-  /** Delivers records to the listeners one by one, committing each once its listeners settled. */
-  private readonly dispatcher: Deliver = async (shardId, changes, atEnd) => {
-    let delivered = 0;
-    for (const change of changes) {
-      let event = 'record';
-      try {
-        await this.dispatch('record', [change]);
-        if (change.eventName === 'INSERT') {
-          event = 'insert record';
-          await this.dispatch(event, [change.newImage, change.keys, change]);
-        } else if (change.eventName === 'MODIFY') {
-          event = 'modify record';
-          await this.dispatch(event, [change.newImage, change.oldImage, change.keys, change]);
-        } else {
-          event = 'remove record';
-          await this.dispatch(event, [change.oldImage, change.keys, change]);
-        }
-      } catch (error) {
-        this.report(new ListenerError(shardId, change.sequenceNumber, event, error));
-        return delivered;
-      }
-      this.commit(shardId, change.sequenceNumber, false);
-      delivered++;
-    }
-    if (atEnd) await this.retire(shardId);
-    return delivered;
-  };
-
-  /** A deliverer that collects batches for the iterator; they are committed later. */
-  private collector(out: PendingBatch[]): Deliver {
-    return async (shardId, changes, atEnd) => {
-      if (changes.length === 0) {
-        if (atEnd) await this.retire(shardId);
-        return 0;
-      }
-      const last = changes[changes.length - 1]!.sequenceNumber;
-      out.push({
-        batch: { shardId, records: changes },
-        commit: () => this.commit(shardId, last, atEnd),
-      });
-      return changes.length;
+  private readContext(signal: AbortSignal | undefined): ReadContext {
+    return {
+      client: this.options.client,
+      streamArn: this.streamArn,
+      limit: this.options.limit,
+      retry: this.options.retry ?? {},
+      onDataLoss: (info) => this.emitSafely('data loss', [info]),
+      signal,
     };
   }
 
-  private commit(shardId: string, sequenceNumber: string, retire: boolean): void {
+  private workerHost(): WorkerHost {
+    const unmarshall = this.options.unmarshall ?? true;
+    return {
+      progress: (id) => this.state[id],
+      cursor: (id) => this.cursor(id),
+      decode: (id, raw: _Record) => toChangeRecord(id, raw, unmarshall),
+      commit: (id, seq) => this.commit(id, seq),
+      retire: (id) => this.retire(id),
+      vanish: (id, error) => this.vanish(id, error),
+      report: (error) => this.report(error),
+      poison: (info) => this.poison(info),
+      poisonOptions: this.options.poison ?? {},
+      retry: this.options.retry ?? {},
+    };
+  }
+
+  private commit(shardId: string, sequenceNumber: string): void {
     const p = this.state[shardId];
     if (!p) return;
     p.sequenceNumber = sequenceNumber;
-    this.dirty = true;
-    if (retire) void this.retire(shardId);
+    this.checkpointer.markDirty();
   }
 
   private async retire(shardId: string): Promise<void> {
     const p = this.state[shardId];
     if (!p || p.retired) return;
     p.retired = true;
-    this.dirty = true;
+    this.checkpointer.markDirty();
     this.cursors.delete(shardId);
     await this.emitSafely('remove shards', [[shardId]]);
   }
@@ -439,62 +682,46 @@ export class DynamoDBStream extends EventEmitter<DynamoDBStreamEvents> {
     await this.retire(shardId);
   }
 
-  private async saveCheckpoint(): Promise<void> {
-    const snapshot = cloneShardState(this.state);
-    this.dirty = false;
-    const store = this.options.checkpointStore;
-    if (store) {
-      try {
-        await store.save(snapshot);
-      } catch (error) {
-        if (error instanceof CheckpointConflictError) {
-          // Another consumer owns this checkpoint: stop for good rather than fight over it.
-          this.conflicted = true;
-          this.stopRequested = true;
-          this.idleAbort.abort();
-          this.report(error);
-        } else {
-          this.dirty = true;
-          this.report(new CheckpointSaveError(error));
-        }
-        return;
-      }
+  private async poison(info: PoisonInfo): Promise<boolean> {
+    const onPoison = this.options.poison?.onPoison;
+    if (onPoison) {
+      await onPoison(info);
+      return true;
     }
-    await this.emitSafely('checkpoint', [snapshot]);
+    if (this.listenerCount('poison') === 0) return false;
+    await callListeners(this, 'poison', [info]);
+    return true;
   }
 
-  /** Calls the listeners of `event` in order, awaiting async ones; throws what a listener throws. */
-  private async dispatch(event: string, args: unknown[]): Promise<void> {
-    const listeners = this.rawListeners(event as keyof DynamoDBStreamEvents) as unknown as Listener[];
-    for (const listener of listeners) await listener.apply(this, args);
+  /** Saves; a conflict stops the run (or, outside one, every later read). */
+  private async saveCatching(run: Run | undefined): Promise<void> {
+    try {
+      await this.checkpointer.save();
+    } catch (error) {
+      this.onConflict(error as CheckpointConflictError, true);
+      run?.fail(error as Error);
+    }
   }
 
-  /** Like {@link dispatch}, but a failing listener is reported, not thrown. */
+  private onConflict(error: CheckpointConflictError, report: boolean): void {
+    if (this.conflict) return;
+    this.conflict = error;
+    if (report) this.report(error);
+  }
+
+  /** Calls the listeners of `event`; a failing listener is reported, not thrown. */
   private async emitSafely<K extends keyof DynamoDBStreamEvents>(
     event: K,
     args: DynamoDBStreamEvents[K],
   ): Promise<void> {
     try {
-      await this.dispatch(event, args);
+      await callListeners(this, event, args);
     } catch (error) {
       this.report(new ListenerError('-', '-', event, error));
     }
   }
 
-  /** Emits `'error'`; without an error listener, a process warning instead of a crash. */
-  private report(error: unknown): void {
-    const err = error instanceof Error ? error : new Error(String(error));
-    if (this.listenerCount('error') === 0) {
-      process.emitWarning(err);
-      return;
-    }
-    for (const listener of this.rawListeners('error') as unknown as Listener[]) {
-      try {
-        const result = listener.call(this, err);
-        if (result instanceof Promise) result.catch(() => undefined);
-      } catch {
-        // A throwing error listener must not take the consumer down.
-      }
-    }
+  private report(error: Error): void {
+    reportError(this, error);
   }
 }

@@ -1,3 +1,4 @@
+import { DescribeStreamCommand } from '@aws-sdk/client-dynamodb-streams';
 import { describe, expect, it } from 'vitest';
 import { DynamoDBStream, InMemoryCheckpointStore, type ShardState } from '../src/index.js';
 import { FakeStreams, makeRecord } from './fake-streams.js';
@@ -65,20 +66,24 @@ describe('async iterator of batches', () => {
     await it.return();
   });
 
-  it('ends on stop() and commits the batch the consumer finished', async () => {
+  it('ends on stop(), leaving the batch in hand unacknowledged: it comes again next time', async () => {
     const fake = fakeWith(2);
     fake.recordsPerCall = 1;
     const stream = new DynamoDBStream({ client: fake, streamArn: ARN });
     const ids: unknown[] = [];
-    const done = (async () => {
-      for await (const batch of stream.batches({ pollIntervalMs: 5 })) {
-        ids.push(...batch.records.map((r) => r.keys.id));
-        if (ids.length === 2) void stream.stop();
-      }
-    })();
-    await done;
+    for await (const batch of stream.batches({ pollIntervalMs: 5 })) {
+      ids.push(...batch.records.map((r) => r.keys.id));
+      if (ids.length === 2) await stream.stop();
+    }
     expect(ids).toEqual(['k1', 'k2']);
-    expect(stream.getShardState().s!.sequenceNumber).toBe(seqOf(fake, 1));
+    expect(stream.phase).toBe('stopped');
+    expect(stream.getShardState().s!.sequenceNumber).toBe(seqOf(fake, 0));
+    const again: unknown[] = [];
+    for await (const batch of stream) {
+      again.push(...batch.records.map((r) => r.keys.id));
+      break;
+    }
+    expect(again).toEqual(['k2']);
   });
 });
 
@@ -114,12 +119,13 @@ describe('start and stop', () => {
     expect(fake.count('DescribeStream')).toBe(polls);
   });
 
-  it('never runs two polls at once under a fast loop', async () => {
+  it('lists the shards one listing at a time, apart from the reads, and fetchStreamState() waits its turn', async () => {
     const fake = fakeWith(0);
     let active = 0;
     let maxActive = 0;
     const client = {
       send: async (command: unknown) => {
+        if (!(command instanceof DescribeStreamCommand)) return fake.send(command);
         active++;
         maxActive = Math.max(maxActive, active);
         await new Promise((r) => setTimeout(r, 2));
@@ -131,7 +137,8 @@ describe('start and stop', () => {
       },
     } as unknown as FakeStreams;
     const stream = new DynamoDBStream({ client, streamArn: ARN });
-    stream.start({ pollIntervalMs: 0 });
+    stream.start({ pollIntervalMs: 0, shardDiscoveryIntervalMs: 1 });
+    // While the consumer runs, its workers own the shards: a round asked for meanwhile does nothing.
     const extra = Array.from({ length: 5 }, () => stream.fetchStreamState());
     await new Promise((r) => setTimeout(r, 60));
     await Promise.all(extra);

@@ -49,16 +49,17 @@ describe('two replicas with the same checkpoint name', () => {
 
     await put(tableName, 'x1');
     await a.catchUp(); // A saves again
-    await b.catchUp(); // B applies x1, then its save conflicts
-    expect(errors.some((e) => e instanceof CheckpointConflictError)).toBe(true);
+    // B applies x1, then its save conflicts: the catch-up rejects with it
+    await expect(b.catchUp()).rejects.toBeInstanceOf(CheckpointConflictError);
     expect(appliedB).toEqual(['x1']);
 
     await put(tableName, 'x2');
     b.start({ pollIntervalMs: 20 });
     await new Promise((resolve) => setTimeout(resolve, 500));
     await b.stop();
-    await b.catchUp();
+    await expect(b.catchUp()).rejects.toBeInstanceOf(CheckpointConflictError);
     expect(appliedB).toEqual(['x1']); // stopped: x2 is the owner's to apply
+    expect(errors.some((e) => e instanceof CheckpointConflictError)).toBe(true); // start() reported it
     await a.catchUp();
     expect(appliedA.slice(-3)).toEqual(['x0', 'x1', 'x2']);
   });
