@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { _Record } from '@aws-sdk/client-dynamodb-streams';
 import { type BackoffOptions, isTransientError, retry, sleep } from '@kinesis-archive/core';
 import type { CheckpointStore } from './checkpoint-store.js';
@@ -70,6 +71,13 @@ export interface DynamoDBStreamOptions {
   retry?: BackoffOptions;
   /** What happens to a change whose listeners keep failing (or that cannot be decoded): see {@link PoisonOptions}. */
   poison?: PoisonOptions;
+  /**
+   * Follow the table's stream across a disable and re-enable (which makes a new stream with a new ARN): once the
+   * stream is `DISABLED` and drained, the table's `LatestStreamArn` is read (DescribeTable) at each listing, and a
+   * new stream is followed from its oldest record, with a `'stream changed'` event. Without it, the consumer
+   * stays on its stream and emits `'stream status'`.
+   */
+  followTable?: { dynamodb: Pick<DynamoDBClient, 'send'>; tableName: string };
 }
 
 /** The stream a consumer follows changed: the saved state was for an earlier stream of the table. */
@@ -539,6 +547,37 @@ export class DynamoDBStream extends EventEmitter<DynamoDBStreamEvents> {
     }
     if (listing) await this.applyListing(listing);
     await this.resolveUnknownParents(signal, report);
+    if (listing) await this.followTable(signal, report);
+  }
+
+  /** With `followTable`: a disabled, drained stream gives way to the table's newer stream. */
+  private async followTable(signal: AbortSignal | undefined, report: (error: Error) => void): Promise<void> {
+    const follow = this.options.followTable;
+    if (!follow || this.status !== 'DISABLED') return;
+    if (Object.values(this.state).some((p) => !p.retired)) return;
+    let latest: string | undefined;
+    try {
+      const { DescribeTableCommand } = await import('@aws-sdk/client-dynamodb');
+      const out = await follow.dynamodb.send(
+        new DescribeTableCommand({ TableName: follow.tableName }),
+        signal ? { abortSignal: signal } : {},
+      );
+      latest = out.Table?.StreamSpecification?.StreamEnabled ? out.Table.LatestStreamArn : undefined;
+    } catch (error) {
+      if (!signal?.aborted) report(new DescribeStreamError(this.streamArn, error));
+      return;
+    }
+    if (!latest || latest === this.streamArn) return;
+    const previousStreamArn = this.streamArn;
+    this.streamArn = latest;
+    this.status = undefined;
+    for (const id of Object.keys(this.state)) delete this.state[id];
+    this.cursors.clear();
+    this.workers.clear();
+    this.directory.reset();
+    this.checkpointer.markDirty();
+    await this.emitSafely('stream changed', [{ previousStreamArn, streamArn: latest }]);
+    await this.discover(signal, report);
   }
 
   private async applyListing(listing: StreamListing): Promise<void> {

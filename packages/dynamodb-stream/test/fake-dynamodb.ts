@@ -24,7 +24,7 @@ function abortError(): Error {
 
 export class FakeDynamoDB {
   readonly tableName: string;
-  readonly streamArn: string;
+  streamArn: string;
   viewType = 'NEW_AND_OLD_IMAGES';
   /** The pages of each Scan segment (`pages.get(segment)`); a segment not listed answers one empty page. */
   readonly pages = new Map<number, Item[][]>();

@@ -64,6 +64,8 @@ export class FakeStreams {
   pageSize = 100;
   /** Largest GetRecords page. */
   recordsPerCall = 1000;
+  /** The `StreamStatus` DescribeStream answers. */
+  status: 'ENABLING' | 'ENABLED' | 'DISABLING' | 'DISABLED' = 'ENABLED';
   private iterators = new Map<string, IteratorPosition>();
   private counter = 0;
 
@@ -117,6 +119,7 @@ export class FakeStreams {
     const more = from + this.pageSize < listed.length;
     return {
       StreamDescription: {
+        StreamStatus: this.status,
         Shards: page.map((s) => ({
           ShardId: s.shardId,
           ...(s.parentShardId ? { ParentShardId: s.parentShardId } : {}),
