@@ -32,6 +32,9 @@ export type {
 export { fromLambdaRecord } from './lambda.js';
 export type { DynamoDBEventSourceInfo } from './lambda-event.js';
 export { toDynamoDBStreamEventRecord } from './lambda-event.js';
+export type { Lease } from './lease-table.js';
+export { LeaseTable, SHARD_END } from './lease-table.js';
+export type { LeaseCounts, LeaseOptions } from './leases.js';
 export type { ConsumerPhase } from './lifecycle.js';
 export type { DataLossInfo } from './reader.js';
 export type { ChangeIdentity, ChangeRecord, ChangeType, Image, UnmarshallSetting } from './records.js';

@@ -11,6 +11,8 @@ import {
   ListenerError,
 } from './errors.js';
 import { BatchQueue, type ChangeBatch } from './iterator.js';
+import type { Lease } from './lease-table.js';
+import { type LeaseCounts, LeaseManager, type LeaseOptions } from './leases.js';
 import { type ConsumerPhase, Lifecycle, type Run } from './lifecycle.js';
 import { callListeners, deliverToListeners, reportError } from './listeners.js';
 import {
@@ -78,6 +80,13 @@ export interface DynamoDBStreamOptions {
    * stays on its stream and emits `'stream status'`.
    */
   followTable?: { dynamodb: Pick<DynamoDBClient, 'send'>; tableName: string };
+  /**
+   * Share the stream with other consumers (in this process or others) through shard leases in a DynamoDB table,
+   * the KCL's way: each shard is read by one worker at a time, leases are spread evenly, a dead worker's leases
+   * are taken over once they expire, and each shard's checkpoint is kept in its lease (no `checkpointStore`).
+   * Only {@link DynamoDBStream.start} and {@link DynamoDBStream.batches} read with leases.
+   */
+  leases?: LeaseOptions;
 }
 
 /** The stream a consumer follows changed: the saved state was for an earlier stream of the table. */
@@ -187,19 +196,47 @@ export class DynamoDBStream extends EventEmitter<DynamoDBStreamEvents> {
   private conflict: CheckpointConflictError | undefined;
   private rounds = new Set<AbortController>();
   private roundInFlight: Promise<unknown> | undefined;
+  private readonly leases: LeaseManager | undefined;
+  /** The worker loops of the run, by shard. */
+  private running = new Map<string, Promise<void>>();
 
+  /**
+   * @throws {@link ConsumerStateError} for `leases` together with a `checkpointStore` (the leases keep the
+   * checkpoints) or with `startingPosition: 'LATEST'` (not supported with leases).
+   */
   constructor(options: DynamoDBStreamOptions) {
     super();
     this.options = options;
     this.streamArn = options.streamArn;
+    if (options.leases) {
+      if (options.checkpointStore) {
+        throw new ConsumerStateError(
+          'leases keep the checkpoints in the lease table: give no checkpointStore',
+        );
+      }
+      if (options.startingPosition === 'LATEST') {
+        throw new ConsumerStateError("startingPosition 'LATEST' is not supported with leases");
+      }
+      this.leases = new LeaseManager(options.leases, options.streamArn);
+    }
     this.lifecycle = new Lifecycle((phase) => void this.emitSafely('phase', [phase]));
-    this.checkpointer = new Checkpointer(() => this.state, options.checkpointStore, {
+    this.checkpointer = new Checkpointer(() => this.state, this.leases?.store() ?? options.checkpointStore, {
       saved: (snapshot) => this.emitSafely('checkpoint', [snapshot]),
       failed: (error) => this.report(error),
       holding: (state) => saveHolds.get(this)?.(state) ?? false,
     });
     this.host = this.workerHost();
     if (options.shardState !== undefined) this.setShardState(options.shardState);
+  }
+
+  /** With `leases`: the shards this consumer holds now. */
+  get leasedShards(): string[] {
+    return this.leases?.heldShards() ?? [];
+  }
+
+  /** With `leases`: how many leases this consumer took, stole and lost. */
+  get leaseCounts(): LeaseCounts | undefined {
+    return this.leases ? { ...this.leases.counts } : undefined;
   }
 
   /** Where the consumer is: `idle`, `starting`, `running`, `stopping` or `stopped`. */
@@ -238,6 +275,12 @@ export class DynamoDBStream extends EventEmitter<DynamoDBStreamEvents> {
    */
   async fetchStreamState(): Promise<void> {
     if (this.lifecycle.body) return;
+    if (this.leases) {
+      this.report(
+        new ConsumerStateError('fetchStreamState() reads without leases: use start() or batches()'),
+      );
+      return;
+    }
     if (this.roundInFlight) {
       await this.roundInFlight;
       return;
@@ -254,6 +297,7 @@ export class DynamoDBStream extends EventEmitter<DynamoDBStreamEvents> {
    */
   async catchUp(options: CatchUpOptions = {}): Promise<void> {
     if (this.lifecycle.body) throw new ConsumerStateError('catchUp() while the consumer runs');
+    if (this.leases) throw new ConsumerStateError('catchUp() reads without leases: use start() or batches()');
     const need = options.emptyPages ?? 3;
     const after = Math.floor(Date.now() / 1000) * 1000 + 1000;
     const empties = new Map<string, number>();
@@ -392,13 +436,20 @@ export class DynamoDBStream extends EventEmitter<DynamoDBStreamEvents> {
     const interval = this.pollOptions.pollIntervalMs ?? 1_000;
     const discoveryMs = this.pollOptions.shardDiscoveryIntervalMs ?? DEFAULT_DISCOVERY_MS;
     const running = new Map<string, Promise<void>>();
+    this.running = running;
     let wake: (() => void) | undefined;
     const relist = () => wake?.();
 
+    const leases = this.leases;
+    const guarded: Deliver = leases
+      ? (shardId, changes, signal) =>
+          // A worker that lost the lease delivers nothing more: the new owner reads from the lease's checkpoint.
+          leases.holds(shardId) ? deliver(shardId, changes, signal) : Promise.resolve({ settled: 0 })
+      : deliver;
     const spawn = () => {
       for (const id of readableShards(this.state)) {
-        if (run.signal.aborted || running.has(id)) continue;
-        const loop = this.workerLoop(id, run, deliver, interval).finally(() => {
+        if (run.signal.aborted || running.has(id) || (leases && !leases.holds(id))) continue;
+        const loop = this.workerLoop(id, run, guarded, interval).finally(() => {
           running.delete(id);
           if (run.signal.aborted) return;
           spawn();
@@ -410,9 +461,11 @@ export class DynamoDBStream extends EventEmitter<DynamoDBStreamEvents> {
     };
 
     await this.discover(run.signal, report);
+    if (leases) await this.leaseTick(run, report);
     await this.saveCatching(run);
     run.running();
     spawn();
+    const leaseLoop = leases ? this.leaseLoop(run, report, spawn) : undefined;
     while (!run.signal.aborted) {
       await new Promise<void>((resolve) => {
         wake = resolve;
@@ -424,13 +477,61 @@ export class DynamoDBStream extends EventEmitter<DynamoDBStreamEvents> {
       spawn();
     }
     while (running.size > 0) await Promise.allSettled([...running.values()]);
+    await leaseLoop;
     await this.saveCatching(run);
+    if (leases) {
+      // Checkpoints first, then the leases go: another worker takes them at once.
+      try {
+        await leases.releaseAll();
+      } catch (error) {
+        report(error as Error);
+      }
+    }
+  }
+
+  private async leaseLoop(run: Run, report: (error: Error) => void, spawn: () => void): Promise<void> {
+    const leases = this.leases!;
+    while (!run.signal.aborted) {
+      await sleep(leases.renewIntervalMs, run.signal).catch(() => undefined);
+      if (run.signal.aborted) return;
+      await this.leaseTick(run, report);
+      spawn();
+    }
+  }
+
+  private async leaseTick(run: Run, report: (error: Error) => void): Promise<void> {
+    try {
+      await this.leases!.tick(this.state, this.streamArn, {
+        taken: (shardId, lease) => this.onLeaseTaken(shardId, lease),
+        lost: (shardId) => {
+          this.cursors.delete(shardId);
+        },
+        handOver: async (shardId) => {
+          await this.running.get(shardId);
+          await this.checkpointer.save();
+          this.cursors.delete(shardId);
+        },
+      });
+    } catch (error) {
+      if (!run.signal.aborted) report(error as Error);
+    }
+  }
+
+  /** A taken lease: the shard is read from the lease's checkpoint, with a fresh iterator. */
+  private onLeaseTaken(shardId: string, lease: Lease): void {
+    const p = this.state[shardId] ?? { streamArn: this.streamArn };
+    if (lease.parentShardId) p.parentShardId = lease.parentShardId;
+    if (lease.checkpoint === undefined) delete p.sequenceNumber;
+    else p.sequenceNumber = lease.checkpoint;
+    this.state[shardId] = p;
+    this.cursors.delete(shardId);
+    this.workers.delete(shardId);
   }
 
   private async workerLoop(id: string, run: Run, deliver: Deliver, intervalMs: number): Promise<void> {
     const worker = this.worker(id);
     const ctx = this.readContext(run.signal);
-    while (!run.signal.aborted) {
+    while (!run.signal.aborted && (!this.leases || this.leases.holds(id))) {
       const result = await worker.step(ctx, deliver, run.signal);
       if (result.kind === 'end' || result.kind === 'aborted') {
         if (result.kind === 'end') void this.saveCatching(run);
@@ -570,6 +671,7 @@ export class DynamoDBStream extends EventEmitter<DynamoDBStreamEvents> {
     if (!latest || latest === this.streamArn) return;
     const previousStreamArn = this.streamArn;
     this.streamArn = latest;
+    this.leases?.follow(latest);
     this.status = undefined;
     for (const id of Object.keys(this.state)) delete this.state[id];
     this.cursors.clear();

@@ -1,0 +1,250 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { CheckpointStore } from './checkpoint-store.js';
+import { type Lease, LeaseTable, SHARD_END } from './lease-table.js';
+import type { ShardState } from './shard-state.js';
+import { lineageGate } from './shard-tracker.js';
+
+/** Options of {@link DynamoDBStreamOptions.leases}: share one stream between consumers in several processes. */
+export interface LeaseOptions {
+  /** A configured SDK v3 DynamoDB client, for the lease table. */
+  dynamodb: Pick<DynamoDBClient, 'send'>;
+  /** The lease table (partition key `streamArn`, sort key `shardId`), created on the first start unless it exists. */
+  tableName: string;
+  /** This consumer's id, unique among the consumers sharing the stream (e.g. host name and process id). */
+  workerId: string;
+  /** A lease not renewed for this long is taken over by another worker, in ms. Default 10,000. */
+  leaseDurationMs?: number;
+  /** How often leases are renewed and the share of each worker balanced, in ms. Default a third of the duration. */
+  renewIntervalMs?: number;
+  /** Create the lease table on the first start when it does not exist (default `true`). */
+  createTable?: boolean;
+}
+
+/** What the lease manager tells its consumer. */
+export interface LeaseHooks {
+  /** A lease was taken: the shard's progress is its checkpoint, read from there. */
+  taken(shardId: string, lease: Lease): void;
+  /** A lease was lost (another worker took it): its shard stops before its next delivery. */
+  lost(shardId: string): void;
+  /**
+   * Another worker asked for the lease: resolves once the shard's worker stopped (its delivery in flight settled)
+   * and its checkpoint is written; the lease is then handed over.
+   */
+  handOver(shardId: string): Promise<void>;
+}
+
+/** Counts of a lease manager's moves, for tests and benchmarks. */
+export interface LeaseCounts {
+  taken: number;
+  stolen: number;
+  lost: number;
+}
+
+/**
+ * Takes, renews, balances and releases the shard leases of one worker, the KCL's way: a lease is a counter its
+ * owner bumps at every renewal; a lease whose counter stood still for the lease time (by this worker's clock) is
+ * expired and may be taken; free and expired leases are taken up to an even share, and when none is left the most
+ * loaded worker is asked for one, which it hands over after its last checkpoint (nothing is read twice). A child's lease is taken only once its parent is drained (checkpoint
+ * {@link SHARD_END}); the lease of a drained shard is deleted once its children have checkpoints.
+ */
+export class LeaseManager {
+  readonly workerId: string;
+  readonly durationMs: number;
+  readonly renewIntervalMs: number;
+  readonly counts: LeaseCounts = { taken: 0, stolen: 0, lost: 0 };
+  private readonly options: LeaseOptions;
+  private table: LeaseTable;
+  private readonly held = new Map<string, { counter: number; renewedAt: number }>();
+  /** Held leases being handed over: not read any more, still renewed until the handover. */
+  private readonly handing = new Set<string>();
+  private readonly seen = new Map<string, { counter: number; owner: string | undefined; since: number }>();
+  private ready = false;
+
+  constructor(options: LeaseOptions, streamArn: string) {
+    this.options = options;
+    this.workerId = options.workerId;
+    this.durationMs = options.leaseDurationMs ?? 10_000;
+    this.renewIntervalMs = options.renewIntervalMs ?? Math.max(1, Math.floor(this.durationMs / 3));
+    this.table = new LeaseTable(options.dynamodb, options.tableName, streamArn);
+  }
+
+  /** A new stream: the leases of the old one are not this one's. */
+  follow(streamArn: string): void {
+    this.table = new LeaseTable(this.options.dynamodb, this.options.tableName, streamArn);
+    this.held.clear();
+    this.seen.clear();
+  }
+
+  /** True while this worker holds the shard's lease, renewed it within the lease time, and is not handing it over. */
+  holds(shardId: string): boolean {
+    const lease = this.held.get(shardId);
+    if (lease === undefined || this.handing.has(shardId)) return false;
+    return Date.now() - lease.renewedAt < this.durationMs;
+  }
+
+  /** The shards whose leases this worker holds and may read now. */
+  heldShards(): string[] {
+    return [...this.held.keys()].filter((id) => this.holds(id));
+  }
+
+  /** How many leases this worker holds, readable now or not yet. */
+  get heldCount(): number {
+    return this.held.size;
+  }
+
+  /** A checkpoint store writing each held shard's progress to its lease. */
+  store(): CheckpointStore {
+    const written = new Map<string, string>();
+    return {
+      load: () => undefined,
+      save: async (state: ShardState) => {
+        for (const [id, p] of Object.entries(state)) {
+          if (!this.held.has(id)) continue;
+          const checkpoint = p.retired ? SHARD_END : p.sequenceNumber;
+          if (checkpoint === undefined || written.get(id) === checkpoint) continue;
+          if (await this.table.checkpoint(id, this.workerId, checkpoint)) written.set(id, checkpoint);
+          else this.drop(id);
+        }
+      },
+    };
+  }
+
+  /** One round: renews the held leases, reads them all into `state`, cleans up, and takes this worker's share. */
+  async tick(state: ShardState, streamArn: string, hooks: LeaseHooks): Promise<void> {
+    if (!this.ready) {
+      if (this.options.createTable ?? true)
+        await LeaseTable.create(this.options.dynamodb, this.options.tableName);
+      this.ready = true;
+    }
+    for (const [id, lease] of [...this.held]) {
+      const next = await this.table.renew(id, this.workerId, lease.counter);
+      if (next === undefined) {
+        this.drop(id);
+        hooks.lost(id);
+        continue;
+      }
+      this.held.set(id, { counter: next.counter, renewedAt: Date.now() });
+      const to = next.pendingOwner;
+      if (to !== undefined && to !== this.workerId && !this.handing.has(id)) {
+        this.handing.add(id);
+        void this.handOver(id, to, hooks);
+      }
+    }
+    let leases = await this.table.list();
+    const known = new Set(leases.map((l) => l.shardId));
+    // A child with a checkpoint was read after its parent drained; the parent's lease may be gone already.
+    const drained = new Set(
+      leases.filter((l) => l.parentShardId && l.checkpoint !== undefined).map((l) => l.parentShardId!),
+    );
+    let created = false;
+    for (const [id, p] of Object.entries(state)) {
+      if (known.has(id) || p.retired) continue;
+      if (drained.has(id)) {
+        p.retired = true;
+        continue;
+      }
+      await this.table.ensure(id, p.parentShardId);
+      created = true;
+    }
+    if (created) leases = await this.table.list();
+    const now = Date.now();
+    for (const lease of leases) {
+      const before = this.seen.get(lease.shardId);
+      if (!before || before.counter !== lease.counter || before.owner !== lease.owner) {
+        this.seen.set(lease.shardId, { counter: lease.counter, owner: lease.owner, since: now });
+      }
+      if (this.held.has(lease.shardId)) continue;
+      let p = state[lease.shardId];
+      if (!p) {
+        p = { streamArn };
+        if (lease.parentShardId) p.parentShardId = lease.parentShardId;
+        state[lease.shardId] = p;
+      }
+      if (lease.checkpoint === SHARD_END) p.retired = true;
+      else if (lease.checkpoint !== undefined) p.sequenceNumber = lease.checkpoint;
+    }
+    await this.cleanUp(leases);
+    await this.balance(leases, state, hooks, now);
+  }
+
+  /** Releases every held lease (after the last checkpoint was written). */
+  async releaseAll(): Promise<void> {
+    for (const [id, lease] of [...this.held]) {
+      this.held.delete(id);
+      this.handing.delete(id);
+      await this.table.release(id, this.workerId, lease.counter);
+    }
+  }
+
+  private drop(shardId: string): void {
+    this.handing.delete(shardId);
+    if (this.held.delete(shardId)) this.counts.lost++;
+  }
+
+  private async handOver(shardId: string, to: string, hooks: LeaseHooks): Promise<void> {
+    try {
+      await hooks.handOver(shardId);
+      const lease = this.held.get(shardId);
+      if (lease) await this.table.transfer(shardId, this.workerId, lease.counter, to);
+    } catch {
+      // Not handed over: the lease expires and the other worker takes it then.
+    }
+    this.held.delete(shardId);
+    this.handing.delete(shardId);
+  }
+
+  private async cleanUp(leases: readonly Lease[]): Promise<void> {
+    for (const lease of leases) {
+      if (lease.checkpoint !== SHARD_END) continue;
+      const children = leases.filter((l) => l.parentShardId === lease.shardId);
+      if (children.length > 0 && children.every((c) => c.checkpoint !== undefined)) {
+        await this.table.remove(lease.shardId);
+      }
+    }
+  }
+
+  private expired(lease: Lease, now: number): boolean {
+    const seen = this.seen.get(lease.shardId);
+    return seen !== undefined && now - seen.since >= this.durationMs;
+  }
+
+  private async balance(leases: readonly Lease[], state: ShardState, hooks: LeaseHooks, now: number) {
+    const eligible = leases.filter(
+      (l) => l.checkpoint !== SHARD_END && lineageGate(state, l.shardId) === 'readable',
+    );
+    const perOwner = new Map<string, Lease[]>();
+    for (const lease of eligible) {
+      if (!lease.owner || lease.owner === this.workerId || this.expired(lease, now)) continue;
+      perOwner.set(lease.owner, [...(perOwner.get(lease.owner) ?? []), lease]);
+    }
+    const workers = perOwner.size + 1;
+    const target = Math.ceil(eligible.length / workers);
+    let mine = this.held.size;
+    const free = eligible.filter(
+      (l) => !this.held.has(l.shardId) && (!l.owner || l.owner === this.workerId || this.expired(l, now)),
+    );
+    // Leases asked for and not handed over yet count as this worker's: it does not ask for more meanwhile.
+    mine += eligible.filter((l) => l.pendingOwner === this.workerId && l.owner !== this.workerId).length;
+    for (const lease of free) {
+      if (mine >= target) break;
+      if (await this.takeLease(lease, hooks)) mine++;
+    }
+    if (mine >= target || free.length > 0) return;
+    // Nothing free: ask the most loaded worker for one lease, if it holds more than its share.
+    let richest: Lease[] = [];
+    for (const owned of perOwner.values()) if (owned.length > richest.length) richest = owned;
+    if (richest.length > target || (richest.length === target && mine < target - 1)) {
+      const lease = richest.filter((l) => l.pendingOwner === undefined).at(-1);
+      if (lease && (await this.table.ask(lease, this.workerId))) this.counts.stolen++;
+    }
+  }
+
+  private async takeLease(lease: Lease, hooks: LeaseHooks): Promise<boolean> {
+    const counter = await this.table.take(lease, this.workerId);
+    if (counter === undefined) return false;
+    this.held.set(lease.shardId, { counter, renewedAt: Date.now() });
+    this.counts.taken++;
+    hooks.taken(lease.shardId, lease);
+    return true;
+  }
+}
