@@ -1,8 +1,12 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { forEachLimit } from '@kinesis-archive/core';
 import type { CheckpointStore } from './checkpoint-store.js';
 import { type Lease, LeaseTable, SHARD_END } from './lease-table.js';
 import type { ShardState } from './shard-state.js';
 import { lineageGate } from './shard-tracker.js';
+
+/** Lease writes of one tick in flight at once. */
+const PARALLEL_WRITES = 16;
 
 /** Options of {@link DynamoDBStreamOptions.leases}: share one stream between consumers in several processes. */
 export interface LeaseOptions {
@@ -116,12 +120,13 @@ export class LeaseManager {
         await LeaseTable.create(this.options.dynamodb, this.options.tableName);
       this.ready = true;
     }
-    for (const [id, lease] of [...this.held]) {
+    // Renewals in parallel: a tick must stay well within the lease time however many leases are held.
+    await forEachLimit([...this.held], PARALLEL_WRITES, async ([id, lease]) => {
       const next = await this.table.renew(id, this.workerId, lease.counter);
       if (next === undefined) {
         this.drop(id);
         hooks.lost(id);
-        continue;
+        return;
       }
       this.held.set(id, { counter: next.counter, renewedAt: Date.now() });
       const to = next.pendingOwner;
@@ -129,7 +134,7 @@ export class LeaseManager {
         this.handing.add(id);
         void this.handOver(id, to, hooks);
       }
-    }
+    });
     let leases = await this.table.list();
     const known = new Set(leases.map((l) => l.shardId));
     // A child with a checkpoint was read after its parent drained; the parent's lease may be gone already.
@@ -225,17 +230,31 @@ export class LeaseManager {
     );
     // Leases asked for and not handed over yet count as this worker's: it does not ask for more meanwhile.
     mine += eligible.filter((l) => l.pendingOwner === this.workerId && l.owner !== this.workerId).length;
-    for (const lease of free) {
-      if (mine >= target) break;
+    const wanted = free.slice(0, Math.max(0, target - mine));
+    await forEachLimit(wanted, PARALLEL_WRITES, async (lease) => {
       if (await this.takeLease(lease, hooks)) mine++;
-    }
+    });
     if (mine >= target || free.length > 0) return;
-    // Nothing free: ask the most loaded worker for one lease, if it holds more than its share.
-    let richest: Lease[] = [];
-    for (const owned of perOwner.values()) if (owned.length > richest.length) richest = owned;
-    if (richest.length > target || (richest.length === target && mine < target - 1)) {
-      const lease = richest.filter((l) => l.pendingOwner === undefined).at(-1);
-      if (lease && (await this.table.ask(lease, this.workerId))) this.counts.stolen++;
+    // Nothing free: ask the most loaded workers for leases, while they hold more than their share.
+    const asked = eligible.filter((l) => l.pendingOwner !== undefined).map((l) => l.shardId);
+    const skip = new Set(asked);
+    while (mine < target) {
+      let richest: Lease[] = [];
+      for (const owned of perOwner.values()) {
+        const open = owned.filter((l) => !skip.has(l.shardId));
+        if (open.length > richest.length) richest = open;
+      }
+      if (!(richest.length > target || (richest.length === target && mine < target - 1))) return;
+      const lease = richest.at(-1)!;
+      skip.add(lease.shardId);
+      perOwner.set(
+        lease.owner!,
+        (perOwner.get(lease.owner!) ?? []).filter((l) => l !== lease),
+      );
+      if (await this.table.ask(lease, this.workerId)) {
+        this.counts.stolen++;
+        mine++;
+      }
     }
   }
 

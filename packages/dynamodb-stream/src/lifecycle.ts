@@ -1,3 +1,5 @@
+import { setMaxListeners } from 'node:events';
+
 /**
  * The phases of a consumer. `idle`: never started; `starting`: loading its state and listing shards; `running`:
  * reading; `stopping`: its signal aborted, waiting for deliveries in flight and the last checkpoint; `stopped`:
@@ -61,6 +63,8 @@ export class Lifecycle {
     }
     if (this.current) return this.current.done;
     const controller = new AbortController();
+    // Every shard's reads and pauses listen to the run's signal: no limit (Node warns past 10 listeners).
+    setMaxListeners(0, controller.signal);
     this.error = undefined;
     this.set('starting');
     const run: Run = {

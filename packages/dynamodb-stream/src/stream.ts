@@ -1,4 +1,4 @@
-import { EventEmitter } from 'node:events';
+import { EventEmitter, setMaxListeners } from 'node:events';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { _Record } from '@aws-sdk/client-dynamodb-streams';
 import { type BackoffOptions, isTransientError, retry, sleep } from '@kinesis-archive/core';
@@ -549,6 +549,7 @@ export class DynamoDBStream extends EventEmitter<DynamoDBStreamEvents> {
   /** One round of reads (see {@link fetchStreamState}); returns the last step of each shard read. */
   private async round(report: (error: Error) => void): Promise<Map<string, StepResult>> {
     const controller = new AbortController();
+    setMaxListeners(0, controller.signal);
     this.rounds.add(controller);
     const work = (async () => {
       const results = new Map<string, StepResult>();
