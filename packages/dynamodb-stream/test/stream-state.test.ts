@@ -169,7 +169,7 @@ describe('followTable', () => {
       send: (command: { input: { StreamArn?: string; ShardIterator?: string } }) => {
         const arn = command.input.StreamArn;
         const iterator = command.input.ShardIterator;
-        const useAfter = arn === NEW || (iterator !== undefined && iterator.startsWith('t|'));
+        const useAfter = arn === NEW || iterator?.startsWith('t|') === true;
         return (useAfter ? after : before).send(command);
       },
     } as unknown as FakeStreams;
