@@ -45,11 +45,11 @@ export type { ShardProgress, ShardState } from './shard-state.js';
 export { parseShardState } from './shard-state.js';
 export type { StreamStatus, StreamsClient } from './shard-tracker.js';
 export type { PoisonInfo, PoisonOptions } from './shard-worker.js';
+export { DynamoDBStream } from './stream.js';
 export type {
   CatchUpOptions,
   DynamoDBStreamEvents,
   DynamoDBStreamOptions,
   PollOptions,
   StreamChangedInfo,
-} from './stream.js';
-export { DynamoDBStream } from './stream.js';
+} from './stream-types.js';

@@ -121,7 +121,9 @@ export class LeaseManager {
       this.ready = true;
     }
     // Renewals in parallel: a tick must stay well within the lease time however many leases are held.
-    await forEachLimit([...this.held], PARALLEL_WRITES, async ([id, lease]) => {
+    // (a lease being handed over is not renewed: its handover writes the next counter, and it must not race it)
+    const renewing = [...this.held].filter(([id]) => !this.handing.has(id));
+    await forEachLimit(renewing, PARALLEL_WRITES, async ([id, lease]) => {
       const next = await this.table.renew(id, this.workerId, lease.counter);
       if (next === undefined) {
         this.drop(id);
@@ -228,9 +230,15 @@ export class LeaseManager {
     const free = eligible.filter(
       (l) => !this.held.has(l.shardId) && (!l.owner || l.owner === this.workerId || this.expired(l, now)),
     );
+    // Leases handed over to this worker (it owns them in the table) and expired leases it asked for are its own:
+    // taken whatever the share (a worker above it is asked for leases in turn).
+    const own = free.filter((l) => l.owner === this.workerId || l.pendingOwner === this.workerId);
+    const others = free.filter((l) => !own.includes(l));
     // Leases asked for and not handed over yet count as this worker's: it does not ask for more meanwhile.
-    mine += eligible.filter((l) => l.pendingOwner === this.workerId && l.owner !== this.workerId).length;
-    const wanted = free.slice(0, Math.max(0, target - mine));
+    mine += eligible.filter(
+      (l) => l.pendingOwner === this.workerId && l.owner !== this.workerId && !own.includes(l),
+    ).length;
+    const wanted = [...own, ...others.slice(0, Math.max(0, target - mine - own.length))];
     await forEachLimit(wanted, PARALLEL_WRITES, async (lease) => {
       if (await this.takeLease(lease, hooks)) mine++;
     });

@@ -70,7 +70,8 @@ export class Lifecycle {
     const run: Run = {
       signal: controller.signal,
       running: () => {
-        if (this.current?.controller === controller && this.state === 'starting') this.set('running');
+        // (the body may call this before start() returned: one run at a time, so its own signal tells)
+        if (!controller.signal.aborted && this.state === 'starting') this.set('running');
       },
       fail: (error) => {
         if (controller.signal.aborted) return;
@@ -107,7 +108,7 @@ export class Lifecycle {
 
   private abort(controller: AbortController): void {
     if (controller.signal.aborted) return;
-    if (this.current?.controller === controller) this.set('stopping');
+    if (this.current === undefined || this.current.controller === controller) this.set('stopping');
     controller.abort();
   }
 

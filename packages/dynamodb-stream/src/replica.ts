@@ -5,13 +5,8 @@ import { BookmarkGate } from './bookmark-gate.js';
 import type { CheckpointStore } from './checkpoint-store.js';
 import { type ChangeRecord, type Image, unmarshallOptionsOf } from './records.js';
 import type { StreamsClient } from './shard-tracker.js';
-import {
-  type CatchUpOptions,
-  DynamoDBStream,
-  type DynamoDBStreamOptions,
-  holdSaves,
-  type PollOptions,
-} from './stream.js';
+import { DynamoDBStream, holdSaves } from './stream.js';
+import type { CatchUpOptions, DynamoDBStreamOptions, PollOptions } from './stream-types.js';
 
 /** A change to apply to a replica: an item written (from the scan or the stream) or deleted. */
 export type ReplicaChange =

@@ -1,157 +1,31 @@
 import { EventEmitter, setMaxListeners } from 'node:events';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { _Record } from '@aws-sdk/client-dynamodb-streams';
-import { type BackoffOptions, isTransientError, retry, sleep } from '@kinesis-archive/core';
-import type { CheckpointStore } from './checkpoint-store.js';
+import { sleep } from '@kinesis-archive/core';
 import { Checkpointer } from './checkpointer.js';
-import {
-  type CheckpointConflictError,
-  ConsumerStateError,
-  DescribeStreamError,
-  ListenerError,
-} from './errors.js';
+import { Discovery } from './discovery.js';
+import { type CheckpointConflictError, ConsumerStateError, ListenerError } from './errors.js';
 import { BatchQueue, type ChangeBatch } from './iterator.js';
 import type { Lease } from './lease-table.js';
-import { type LeaseCounts, LeaseManager, type LeaseOptions } from './leases.js';
+import { type LeaseCounts, LeaseManager } from './leases.js';
 import { type ConsumerPhase, Lifecycle, type Run } from './lifecycle.js';
 import { callListeners, deliverToListeners, reportError } from './listeners.js';
-import {
-  type DataLossInfo,
-  openIterator,
-  type ReadContext,
-  type ShardCursor,
-  shardExists,
-} from './reader.js';
-import { type ChangeRecord, type Image, toChangeRecord, type UnmarshallSetting } from './records.js';
+import { openIterator, type ReadContext, type ShardCursor } from './reader.js';
+import { toChangeRecord } from './records.js';
 import { cloneShardState, parseShardState, type ShardState } from './shard-state.js';
-import {
-  childHasProgress,
-  describeShards,
-  lineageGate,
-  readableShards,
-  ShardDirectory,
-  type StreamListing,
-  type StreamStatus,
-  type StreamsClient,
-} from './shard-tracker.js';
+import { readableShards } from './shard-tracker.js';
 import {
   type Deliver,
   type PoisonInfo,
-  type PoisonOptions,
   ShardWorker,
   type StepResult,
   type WorkerHost,
 } from './shard-worker.js';
-
-/** Options of {@link DynamoDBStream}. */
-export interface DynamoDBStreamOptions {
-  /** A configured SDK v3 `DynamoDBStreamsClient` (anything with its `send`). */
-  client: StreamsClient;
-  /** The stream's ARN (`LatestStreamArn` of the table). */
-  streamArn: string;
-  /**
-   * Where shards without saved progress begin on the very first start: `TRIM_HORIZON` (default, the oldest record)
-   * or `LATEST` (only changes made from now on). Shards found later always begin at `TRIM_HORIZON`.
-   */
-  startingPosition?: 'TRIM_HORIZON' | 'LATEST';
-  /** State to resume from (from {@link DynamoDBStream.getShardState}); wins over the checkpoint store's. */
-  shardState?: ShardState;
-  /**
-   * Decode images with the SDK's `unmarshall` (`true`, default: numbers beyond what a JavaScript number holds
-   * exactly become the SDK's `NumberValue`, see {@link exactNumbers}), with these `unmarshall` options, or not
-   * (`false`: raw `AttributeValue`s).
-   */
-  unmarshall?: UnmarshallSetting;
-  /**
-   * Where the state is loaded from before the first read and saved as it moves (after each settled batch while
-   * running, after each {@link DynamoDBStream.fetchStreamState}, and on stop).
-   */
-  checkpointStore?: CheckpointStore;
-  /** `Limit` of each GetRecords call (1..1000). Default: the service's (1,000). */
-  limit?: number;
-  /** Backoff for throttled and failed calls (core's `BackoffOptions`). Default: 8 attempts within 30 s. */
-  retry?: BackoffOptions;
-  /** What happens to a change whose listeners keep failing (or that cannot be decoded): see {@link PoisonOptions}. */
-  poison?: PoisonOptions;
-  /**
-   * Follow the table's stream across a disable and re-enable (which makes a new stream with a new ARN): once the
-   * stream is `DISABLED` and drained, the table's `LatestStreamArn` is read (DescribeTable) at each listing, and a
-   * new stream is followed from its oldest record, with a `'stream changed'` event. Without it, the consumer
-   * stays on its stream and emits `'stream status'`.
-   */
-  followTable?: { dynamodb: Pick<DynamoDBClient, 'send'>; tableName: string };
-  /**
-   * Share the stream with other consumers (in this process or others) through shard leases in a DynamoDB table,
-   * the KCL's way: each shard is read by one worker at a time, leases are spread evenly, a dead worker's leases
-   * are taken over once they expire, and each shard's checkpoint is kept in its lease (no `checkpointStore`).
-   * Only {@link DynamoDBStream.start} and {@link DynamoDBStream.batches} read with leases.
-   */
-  leases?: LeaseOptions;
-}
-
-/** The stream a consumer follows changed: the saved state was for an earlier stream of the table. */
-export interface StreamChangedInfo {
-  /** The stream the saved state belongs to. */
-  previousStreamArn: string;
-  /** The stream read from now on. */
-  streamArn: string;
-}
-
-/** Events of {@link DynamoDBStream}. Listeners may be async: the state advances only once they settled. */
-export interface DynamoDBStreamEvents {
-  /** Every record, before its specific event. */
-  record: [record: ChangeRecord];
-  /** An item was created. */
-  'insert record': [newImage: Image | undefined, keys: Image, record: ChangeRecord];
-  /** An item was changed. */
-  'modify record': [
-    newImage: Image | undefined,
-    oldImage: Image | undefined,
-    keys: Image,
-    record: ChangeRecord,
-  ];
-  /** An item was deleted (by a user or by TTL: see `record.ttlDelete`). */
-  'remove record': [oldImage: Image | undefined, keys: Image, record: ChangeRecord];
-  /** Shards seen for the first time. */
-  'new shards': [shardIds: string[]];
-  /** Shards retired: drained to their end, or vanished. */
-  'remove shards': [shardIds: string[]];
-  /** The state after it moved; saved already when a store is set. */
-  checkpoint: [state: ShardState];
-  /** Records could not be read (trimmed past retention, the shard vanished, or the stream was replaced). */
-  'data loss': [info: DataLossInfo];
-  /**
-   * A change used up its attempts (see {@link PoisonOptions}) and no `onPoison` callback is set. The shard moves past
-   * it once the listeners settled; a listener that throws makes it try again later.
-   */
-  poison: [info: PoisonInfo];
-  /** The stream's status changed (e.g. to `DISABLED`: its shards are closed, it is drained, then nothing comes). */
-  'stream status': [status: StreamStatus];
-  /** The saved state belonged to another stream (the table's stream was disabled and enabled again). */
-  'stream changed': [info: StreamChangedInfo];
-  /** The consumer's phase changed (`starting`, `running`, `stopping`, `stopped`). */
-  phase: [phase: ConsumerPhase];
-  /** A failure. Read and listener failures are retried (the shard waits); a checkpoint conflict stops the consumer. */
-  error: [error: Error];
-}
-
-/** Options of {@link DynamoDBStream.start} and {@link DynamoDBStream.batches}. */
-export interface PollOptions {
-  /** Pause of a shard after a read that found no record, in ms. Default 1,000. */
-  pollIntervalMs?: number;
-  /** Pause between two listings of the shards, in ms (a drained shard lists at once). Default 10,000. */
-  shardDiscoveryIntervalMs?: number;
-}
-
-/** Options of {@link DynamoDBStream.catchUp}. */
-export interface CatchUpOptions {
-  /**
-   * An open shard counts as caught up after this many empty pages in a row (DynamoDB Streams has no "behind
-   * latest" figure, and may return empty pages before records further on), or once it delivered a change created
-   * after the call. Default 3.
-   */
-  emptyPages?: number;
-}
+import type {
+  CatchUpOptions,
+  DynamoDBStreamEvents,
+  DynamoDBStreamOptions,
+  PollOptions,
+} from './stream-types.js';
 
 const DEFAULT_DISCOVERY_MS = 10_000;
 
@@ -184,14 +58,12 @@ export class DynamoDBStream extends EventEmitter<DynamoDBStreamEvents> {
   private streamArn: string;
   private state: ShardState = {};
   private loaded = false;
-  private firstStart = false;
   private readonly cursors = new Map<string, ShardCursor>();
   private readonly workers = new Map<string, ShardWorker>();
-  private readonly directory = new ShardDirectory();
+  private readonly discovery: Discovery;
   private readonly lifecycle: Lifecycle;
   private readonly checkpointer: Checkpointer;
   private readonly host: WorkerHost;
-  private status: StreamStatus | undefined;
   /** Another consumer owns the checkpoint: nothing is read any more. */
   private conflict: CheckpointConflictError | undefined;
   private rounds = new Set<AbortController>();
@@ -226,6 +98,26 @@ export class DynamoDBStream extends EventEmitter<DynamoDBStreamEvents> {
       holding: (state) => saveHolds.get(this)?.(state) ?? false,
     });
     this.host = this.workerHost();
+    this.discovery = new Discovery({
+      options,
+      streamArn: () => this.streamArn,
+      state: () => this.state,
+      markDirty: () => this.checkpointer.markDirty(),
+      useLatest: (id) => {
+        this.cursor(id).useLatest = true;
+      },
+      emit: (event, args) => this.emitSafely(event, args),
+      vanish: (id, error) => this.vanish(id, error),
+      readContext: (signal) => this.readContext(signal),
+      switchTo: (streamArn) => {
+        this.streamArn = streamArn;
+        this.leases?.follow(streamArn);
+        for (const id of Object.keys(this.state)) delete this.state[id];
+        this.cursors.clear();
+        this.workers.clear();
+        this.checkpointer.markDirty();
+      },
+    });
     if (options.shardState !== undefined) this.setShardState(options.shardState);
   }
 
@@ -327,7 +219,7 @@ export class DynamoDBStream extends EventEmitter<DynamoDBStreamEvents> {
    */
   async bookmark(): Promise<void> {
     await this.ensureLoaded();
-    await this.discover(undefined, (error) => this.report(error));
+    await this.discovery.discover(undefined, (error) => this.report(error));
     const ctx = this.readContext(undefined);
     await Promise.all(
       readableShards(this.state).map(async (id) => {
@@ -460,7 +352,7 @@ export class DynamoDBStream extends EventEmitter<DynamoDBStreamEvents> {
       }
     };
 
-    await this.discover(run.signal, report);
+    await this.discovery.discover(run.signal, report);
     if (leases) await this.leaseTick(run, report);
     await this.saveCatching(run);
     run.running();
@@ -473,7 +365,7 @@ export class DynamoDBStream extends EventEmitter<DynamoDBStreamEvents> {
       });
       wake = undefined;
       if (run.signal.aborted) break;
-      await this.discover(run.signal, report);
+      await this.discovery.discover(run.signal, report);
       spawn();
     }
     while (running.size > 0) await Promise.allSettled([...running.values()]);
@@ -563,7 +455,7 @@ export class DynamoDBStream extends EventEmitter<DynamoDBStreamEvents> {
         report(error as Error);
         return results;
       }
-      await this.discover(controller.signal, report);
+      await this.discovery.discover(controller.signal, report);
       const ctx = this.readContext(controller.signal);
       const deliver: Deliver = (shardId, changes, signal) =>
         deliverToListeners(this, changes, signal, (change) => this.commit(shardId, change.sequenceNumber));
@@ -605,148 +497,9 @@ export class DynamoDBStream extends EventEmitter<DynamoDBStreamEvents> {
       saved = stored === undefined ? undefined : parseShardState(stored);
     }
     this.state = saved ?? {};
-    this.firstStart = Object.keys(this.state).length === 0;
+    this.discovery.firstStart = Object.keys(this.state).length === 0;
     this.loaded = true;
-    await this.checkStreamOfState();
-  }
-
-  /** A state of another stream: its undrained shards are reported lost, and the state starts over. */
-  private async checkStreamOfState(): Promise<void> {
-    const others = Object.entries(this.state).filter(
-      ([, p]) => p.streamArn !== undefined && p.streamArn !== this.streamArn,
-    );
-    if (others.length === 0) return;
-    const previousStreamArn = others[0]![1].streamArn!;
-    for (const [id, p] of others) {
-      if (!p.retired) {
-        await this.emitSafely('data loss', [
-          {
-            shardId: id,
-            reason: 'stream-replaced',
-            ...(p.sequenceNumber !== undefined ? { lastSequenceNumber: p.sequenceNumber } : {}),
-          },
-        ]);
-      }
-      delete this.state[id];
-    }
-    this.directory.reset();
-    this.checkpointer.markDirty();
-    await this.emitSafely('stream changed', [{ previousStreamArn, streamArn: this.streamArn }]);
-  }
-
-  /** Lists the shards and brings the state up to date. Failures are reported; the known shards read on. */
-  private async discover(signal: AbortSignal | undefined, report: (error: Error) => void): Promise<void> {
-    let listing: StreamListing | undefined;
-    try {
-      listing = await retry(() => describeShards(this.options.client, this.streamArn, signal), {
-        ...this.options.retry,
-        signal,
-        isRetryable: isTransientError,
-      });
-    } catch (error) {
-      if (signal?.aborted) return;
-      report(new DescribeStreamError(this.streamArn, error));
-    }
-    if (listing) await this.applyListing(listing);
-    await this.resolveUnknownParents(signal, report);
-    if (listing) await this.followTable(signal, report);
-  }
-
-  /** With `followTable`: a disabled, drained stream gives way to the table's newer stream. */
-  private async followTable(signal: AbortSignal | undefined, report: (error: Error) => void): Promise<void> {
-    const follow = this.options.followTable;
-    if (!follow || this.status !== 'DISABLED') return;
-    if (Object.values(this.state).some((p) => !p.retired)) return;
-    let latest: string | undefined;
-    try {
-      const { DescribeTableCommand } = await import('@aws-sdk/client-dynamodb');
-      const out = await follow.dynamodb.send(
-        new DescribeTableCommand({ TableName: follow.tableName }),
-        signal ? { abortSignal: signal } : {},
-      );
-      latest = out.Table?.StreamSpecification?.StreamEnabled ? out.Table.LatestStreamArn : undefined;
-    } catch (error) {
-      if (!signal?.aborted) report(new DescribeStreamError(this.streamArn, error));
-      return;
-    }
-    if (!latest || latest === this.streamArn) return;
-    const previousStreamArn = this.streamArn;
-    this.streamArn = latest;
-    this.leases?.follow(latest);
-    this.status = undefined;
-    for (const id of Object.keys(this.state)) delete this.state[id];
-    this.cursors.clear();
-    this.workers.clear();
-    this.directory.reset();
-    this.checkpointer.markDirty();
-    await this.emitSafely('stream changed', [{ previousStreamArn, streamArn: latest }]);
-    await this.discover(signal, report);
-  }
-
-  private async applyListing(listing: StreamListing): Promise<void> {
-    const { added, vanished, forgotten } = this.directory.reconcile(this.state, listing, this.streamArn);
-    if (forgotten.length > 0) this.checkpointer.markDirty();
-    if (added.length > 0) {
-      this.checkpointer.markDirty();
-      const closedAtStart: string[] = [];
-      if (this.firstStart && this.options.startingPosition === 'LATEST') {
-        for (const id of added) {
-          const p = this.state[id]!;
-          if (p.closed) {
-            p.retired = true;
-            closedAtStart.push(id);
-          }
-        }
-        // Only shards readable now start at LATEST. A child listed while its parent still shows as open is read
-        // after that parent, from TRIM_HORIZON: at LATEST it would skip what it received in the meantime.
-        for (const id of added) {
-          if (lineageGate(this.state, id) === 'readable') this.cursor(id).useLatest = true;
-        }
-      }
-      await this.emitSafely('new shards', [added]);
-      if (closedAtStart.length > 0) await this.emitSafely('remove shards', [closedAtStart]);
-    }
-    this.firstStart = false;
-    for (const id of vanished) await this.vanish(id, undefined);
-    if (listing.status !== undefined && listing.status !== this.status) {
-      this.status = listing.status;
-      await this.emitSafely('stream status', [listing.status]);
-    }
-  }
-
-  /**
-   * A child whose parent the state does not know: a listing may have left the parent out. Ask the service: a
-   * parent that still exists is read first; one that does not (expired long ago) no longer holds the child back.
-   */
-  private async resolveUnknownParents(signal: AbortSignal | undefined, report: (error: Error) => void) {
-    const ctx = this.readContext(signal);
-    for (;;) {
-      const unknown = new Set<string>();
-      for (const id of Object.keys(this.state)) {
-        if (lineageGate(this.state, id) === 'unknown-parent') unknown.add(this.state[id]!.parentShardId!);
-      }
-      if (unknown.size === 0 || signal?.aborted) return;
-      let progressed = false;
-      for (const parent of unknown) {
-        if (childHasProgress(this.state, parent)) {
-          // A child was read, so this parent was drained before: no need to ask.
-          this.state[parent] = { streamArn: this.streamArn, retired: true };
-          progressed = true;
-          continue;
-        }
-        try {
-          const exists = await shardExists(ctx, parent);
-          this.state[parent] = exists
-            ? { streamArn: this.streamArn }
-            : { streamArn: this.streamArn, retired: true };
-          this.checkpointer.markDirty();
-          progressed = true;
-        } catch (error) {
-          if (!signal?.aborted) report(new DescribeStreamError(this.streamArn, error));
-        }
-      }
-      if (!progressed) return;
-    }
+    await this.discovery.checkStreamOfState();
   }
 
   private cursor(shardId: string): ShardCursor {

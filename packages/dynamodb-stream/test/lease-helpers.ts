@@ -5,10 +5,15 @@ import { makeRecord } from './fake-streams.js';
 export const shardName = (i: number) => `shard-${String(i).padStart(2, '0')}`;
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-export async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
+/** Waits until `condition` holds; on time-out, throws with what `describe` says of the state then. */
+export async function waitFor(
+  condition: () => boolean,
+  timeoutMs: number,
+  describe: () => unknown = () => '',
+): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!condition()) {
-    if (Date.now() > end) throw new Error('timed out');
+    if (Date.now() > end) throw new Error(`timed out: ${JSON.stringify(await describe())}`);
     await sleep(20);
   }
 }

@@ -77,15 +77,25 @@ describe('leases: consumers sharing a stream', () => {
         w.put(round < 4 ? shardName(0) : 'shard-32', shardName(0));
         if (round >= 4) w.put('shard-33', 'shard-33');
       }
+      const state = async () => ({
+        missing: w.expected
+          .filter((e) => !deliveries.some((d) => d.key === e.key && d.v === e.v))
+          .slice(0, 5),
+        held: consumers.map((c) => [c.stream.leasedShards, c.stream.leaseCounts, c.stream.phase]),
+        leases: await new LeaseTable(clients.dynamodb, tableName, ARN).list(),
+        errors: consumers.flatMap((c) => c.errors.map(String)),
+      });
       await waitFor(
         () => w.expected.every((e) => deliveries.some((d) => d.key === e.key && d.v === e.v)),
         30_000,
+        state,
       );
       // Spread: every consumer holds about a third of the 33 open shards.
       const total = () => consumers.reduce((n, c) => n + c.stream.leasedShards.length, 0);
       await waitFor(
         () => total() === 33 && consumers.every((c) => c.stream.leasedShards.length >= 9),
         30_000,
+        state,
       );
       const held = consumers.map((c) => c.stream.leasedShards.length);
       for (const n of held) expect(n).toBeGreaterThanOrEqual(9);
