@@ -3,6 +3,7 @@ import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { forEachLimit } from '@kinesis-archive/core';
 import type { CheckpointStore } from './checkpoint-store.js';
 import { CheckpointConflictError } from './errors.js';
+import { createKeyTable } from './key-table.js';
 import { parseShardState, type ShardProgress, type ShardState } from './shard-state.js';
 
 /** Options of {@link DynamoDBCheckpointStore}. */
@@ -58,30 +59,7 @@ export class DynamoDBCheckpointStore implements CheckpointStore {
    * Creates a checkpoint table (on-demand billing) and waits until it is active. Does nothing when it exists.
    */
   static async createTable(client: Pick<DynamoDBClient, 'send'>, tableName: string): Promise<void> {
-    const { CreateTableCommand, DescribeTableCommand } = await import('@aws-sdk/client-dynamodb');
-    try {
-      await client.send(
-        new CreateTableCommand({
-          TableName: tableName,
-          AttributeDefinitions: [
-            { AttributeName: 'name', AttributeType: 'S' },
-            { AttributeName: 'shardId', AttributeType: 'S' },
-          ],
-          KeySchema: [
-            { AttributeName: 'name', KeyType: 'HASH' },
-            { AttributeName: 'shardId', KeyType: 'RANGE' },
-          ],
-          BillingMode: 'PAY_PER_REQUEST',
-        }),
-      );
-    } catch (error) {
-      if ((error as { name?: string }).name !== 'ResourceInUseException') throw error;
-    }
-    for (let i = 0; i < 600; i++) {
-      const out = await client.send(new DescribeTableCommand({ TableName: tableName }));
-      if (out.Table?.TableStatus === 'ACTIVE') return;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await createKeyTable(client, tableName, 'name', 'shardId');
   }
 
   /** @throws {@link InvalidShardStateError} when an item does not hold a valid shard progress. */

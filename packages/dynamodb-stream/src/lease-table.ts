@@ -1,4 +1,5 @@
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createKeyTable } from './key-table.js';
 
 /** The checkpoint of a shard whose lease was drained to its end. */
 export const SHARD_END = 'SHARD_END';
@@ -42,30 +43,7 @@ export class LeaseTable {
 
   /** Creates a lease table (on-demand billing) and waits until it is active. Does nothing when it exists. */
   static async create(client: Client, tableName: string): Promise<void> {
-    const { CreateTableCommand, DescribeTableCommand } = await import('@aws-sdk/client-dynamodb');
-    try {
-      await client.send(
-        new CreateTableCommand({
-          TableName: tableName,
-          AttributeDefinitions: [
-            { AttributeName: 'streamArn', AttributeType: 'S' },
-            { AttributeName: 'shardId', AttributeType: 'S' },
-          ],
-          KeySchema: [
-            { AttributeName: 'streamArn', KeyType: 'HASH' },
-            { AttributeName: 'shardId', KeyType: 'RANGE' },
-          ],
-          BillingMode: 'PAY_PER_REQUEST',
-        }),
-      );
-    } catch (error) {
-      if ((error as { name?: string }).name !== 'ResourceInUseException') throw error;
-    }
-    for (let i = 0; i < 600; i++) {
-      const out = await client.send(new DescribeTableCommand({ TableName: tableName }));
-      if (out.Table?.TableStatus === 'ACTIVE') return;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await createKeyTable(client, tableName, 'streamArn', 'shardId');
   }
 
   private key(shardId: string): Item {
@@ -125,28 +103,45 @@ export class LeaseTable {
     }
   }
 
-  /** Takes a lease as last seen (its owner and counter); the new counter, or `undefined` when another moved first. */
-  async take(lease: Lease, workerId: string): Promise<number | undefined> {
+  /**
+   * A conditional UpdateItem of one lease: the item as it is after the update, or `undefined` when the condition
+   * failed (another worker moved first).
+   */
+  private async update(
+    shardId: string,
+    expression: string,
+    condition: string,
+    values: Item,
+  ): Promise<Item | undefined> {
     const { UpdateItemCommand } = await import('@aws-sdk/client-dynamodb');
     try {
-      await this.client.send(
+      const out = await this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
-          Key: this.key(lease.shardId),
-          UpdateExpression: 'SET leaseOwner = :me, leaseCounter = :next REMOVE pendingOwner',
-          ConditionExpression: 'leaseCounter = :seen',
-          ExpressionAttributeValues: {
-            ':me': { S: workerId },
-            ':next': { N: String(lease.counter + 1) },
-            ':seen': { N: String(lease.counter) },
-          },
+          Key: this.key(shardId),
+          UpdateExpression: expression,
+          ConditionExpression: condition,
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
         }),
       );
-      return lease.counter + 1;
+      return out.Attributes ?? {};
     } catch (error) {
       if (failedCondition(error)) return undefined;
       throw error;
     }
+  }
+
+  /** Takes a lease as last seen (its owner and counter); the new counter, or `undefined` when another moved first. */
+  async take(lease: Lease, workerId: string): Promise<number | undefined> {
+    const next = lease.counter + 1;
+    const out = await this.update(
+      lease.shardId,
+      'SET leaseOwner = :me, leaseCounter = :next REMOVE pendingOwner',
+      'leaseCounter = :seen',
+      { ':me': { S: workerId }, ':next': { N: String(next) }, ':seen': { N: String(lease.counter) } },
+    );
+    return out ? next : undefined;
   }
 
   /**
@@ -158,27 +153,17 @@ export class LeaseTable {
     workerId: string,
     counter: number,
   ): Promise<{ counter: number; pendingOwner: string | undefined } | undefined> {
-    const { UpdateItemCommand } = await import('@aws-sdk/client-dynamodb');
-    try {
-      const out = await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: this.key(shardId),
-          UpdateExpression: 'SET leaseCounter = :next',
-          ConditionExpression: 'leaseOwner = :me AND leaseCounter = :seen',
-          ExpressionAttributeValues: {
-            ':me': { S: workerId },
-            ':next': { N: String(counter + 1) },
-            ':seen': { N: String(counter) },
-          },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return { counter: counter + 1, pendingOwner: out.Attributes?.pendingOwner?.S };
-    } catch (error) {
-      if (failedCondition(error)) return undefined;
-      throw error;
-    }
+    const out = await this.update(
+      shardId,
+      'SET leaseCounter = :next',
+      'leaseOwner = :me AND leaseCounter = :seen',
+      {
+        ':me': { S: workerId },
+        ':next': { N: String(counter + 1) },
+        ':seen': { N: String(counter) },
+      },
+    );
+    return out ? { counter: counter + 1, pendingOwner: out.pendingOwner?.S } : undefined;
   }
 
   /**
@@ -186,92 +171,47 @@ export class LeaseTable {
    * next renewal, once its last delivery settled and its checkpoint is written, so nothing is read twice.
    */
   async ask(lease: Lease, workerId: string): Promise<boolean> {
-    const { UpdateItemCommand } = await import('@aws-sdk/client-dynamodb');
-    try {
-      await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: this.key(lease.shardId),
-          UpdateExpression: 'SET pendingOwner = :me',
-          ConditionExpression:
-            'leaseOwner = :owner AND leaseCounter = :seen AND attribute_not_exists(pendingOwner)',
-          ExpressionAttributeValues: {
-            ':me': { S: workerId },
-            ':owner': { S: lease.owner ?? '' },
-            ':seen': { N: String(lease.counter) },
-          },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (failedCondition(error)) return false;
-      throw error;
-    }
+    const out = await this.update(
+      lease.shardId,
+      'SET pendingOwner = :me',
+      'leaseOwner = :owner AND leaseCounter = :seen AND attribute_not_exists(pendingOwner)',
+      { ':me': { S: workerId }, ':owner': { S: lease.owner ?? '' }, ':seen': { N: String(lease.counter) } },
+    );
+    return out !== undefined;
   }
 
   /** Hands a held lease over to the worker that asked for it. */
   async transfer(shardId: string, workerId: string, counter: number, to: string): Promise<void> {
-    const { UpdateItemCommand } = await import('@aws-sdk/client-dynamodb');
-    try {
-      await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: this.key(shardId),
-          UpdateExpression: 'SET leaseOwner = :to, leaseCounter = :next REMOVE pendingOwner',
-          ConditionExpression: 'leaseOwner = :me AND leaseCounter = :seen',
-          ExpressionAttributeValues: {
-            ':me': { S: workerId },
-            ':to': { S: to },
-            ':next': { N: String(counter + 1) },
-            ':seen': { N: String(counter) },
-          },
-        }),
-      );
-    } catch (error) {
-      if (!failedCondition(error)) throw error;
-    }
+    await this.update(
+      shardId,
+      'SET leaseOwner = :to, leaseCounter = :next REMOVE pendingOwner',
+      'leaseOwner = :me AND leaseCounter = :seen',
+      {
+        ':me': { S: workerId },
+        ':to': { S: to },
+        ':next': { N: String(counter + 1) },
+        ':seen': { N: String(counter) },
+      },
+    );
   }
 
   /** Writes a held lease's checkpoint; `false` when the lease is no longer this worker's. */
   async checkpoint(shardId: string, workerId: string, checkpoint: string): Promise<boolean> {
-    const { UpdateItemCommand } = await import('@aws-sdk/client-dynamodb');
-    try {
-      await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: this.key(shardId),
-          UpdateExpression: 'SET checkpoint = :c',
-          ConditionExpression: 'leaseOwner = :me',
-          ExpressionAttributeValues: { ':me': { S: workerId }, ':c': { S: checkpoint } },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (failedCondition(error)) return false;
-      throw error;
-    }
+    const out = await this.update(shardId, 'SET checkpoint = :c', 'leaseOwner = :me', {
+      ':me': { S: workerId },
+      ':c': { S: checkpoint },
+    });
+    return out !== undefined;
   }
 
   /** Frees a held lease (a graceful stop): another worker takes it at once, without waiting for it to expire. */
   async release(shardId: string, workerId: string, counter: number): Promise<void> {
-    const { UpdateItemCommand } = await import('@aws-sdk/client-dynamodb');
-    try {
-      await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: this.key(shardId),
-          UpdateExpression: 'REMOVE leaseOwner SET leaseCounter = :next',
-          ConditionExpression: 'leaseOwner = :me AND leaseCounter = :seen',
-          ExpressionAttributeValues: {
-            ':me': { S: workerId },
-            ':next': { N: String(counter + 1) },
-            ':seen': { N: String(counter) },
-          },
-        }),
-      );
-    } catch (error) {
-      if (!failedCondition(error)) throw error;
-    }
+    await this.update(
+      shardId,
+      'REMOVE leaseOwner SET leaseCounter = :next',
+      'leaseOwner = :me AND leaseCounter = :seen',
+      { ':me': { S: workerId }, ':next': { N: String(counter + 1) }, ':seen': { N: String(counter) } },
+    );
   }
 
   /** Deletes the lease of a drained shard (its children have checkpoints: it is never needed again). */

@@ -60,7 +60,8 @@ export class LeaseManager {
   private table: LeaseTable;
   private readonly held = new Map<string, { counter: number; renewedAt: number }>();
   /** Held leases being handed over: not read any more, still renewed until the handover. */
-  private readonly handing = new Set<string>();
+  /** Held leases being handed over (to whom; `ready` once the shard stopped and its checkpoint is written). */
+  private readonly handing = new Map<string, { to: string; ready: boolean }>();
   private readonly seen = new Map<string, { counter: number; owner: string | undefined; since: number }>();
   private ready = false;
 
@@ -102,13 +103,16 @@ export class LeaseManager {
     return {
       load: () => undefined,
       save: async (state: ShardState) => {
+        const moved: [string, string][] = [];
         for (const [id, p] of Object.entries(state)) {
           if (!this.held.has(id)) continue;
           const checkpoint = p.retired ? SHARD_END : p.sequenceNumber;
-          if (checkpoint === undefined || written.get(id) === checkpoint) continue;
+          if (checkpoint !== undefined && written.get(id) !== checkpoint) moved.push([id, checkpoint]);
+        }
+        await forEachLimit(moved, PARALLEL_WRITES, async ([id, checkpoint]) => {
           if (await this.table.checkpoint(id, this.workerId, checkpoint)) written.set(id, checkpoint);
           else this.drop(id);
-        }
+        });
       },
     };
   }
@@ -120,10 +124,16 @@ export class LeaseManager {
         await LeaseTable.create(this.options.dynamodb, this.options.tableName);
       this.ready = true;
     }
-    // Renewals in parallel: a tick must stay well within the lease time however many leases are held.
-    // (a lease being handed over is not renewed: its handover writes the next counter, and it must not race it)
-    const renewing = [...this.held].filter(([id]) => !this.handing.has(id));
-    await forEachLimit(renewing, PARALLEL_WRITES, async ([id, lease]) => {
+    // Renewals in parallel: a tick must stay well within the lease time however many leases are held. A lease
+    // being handed over is renewed until it is ready, then transferred here, so the two writes never race.
+    await forEachLimit([...this.held], PARALLEL_WRITES, async ([id, lease]) => {
+      const handover = this.handing.get(id);
+      if (handover?.ready) {
+        await this.table.transfer(id, this.workerId, lease.counter, handover.to);
+        this.held.delete(id);
+        this.handing.delete(id);
+        return;
+      }
       const next = await this.table.renew(id, this.workerId, lease.counter);
       if (next === undefined) {
         this.drop(id);
@@ -133,8 +143,8 @@ export class LeaseManager {
       this.held.set(id, { counter: next.counter, renewedAt: Date.now() });
       const to = next.pendingOwner;
       if (to !== undefined && to !== this.workerId && !this.handing.has(id)) {
-        this.handing.add(id);
-        void this.handOver(id, to, hooks);
+        this.handing.set(id, { to, ready: false });
+        void this.handOver(id, hooks);
       }
     });
     let leases = await this.table.list();
@@ -170,6 +180,17 @@ export class LeaseManager {
       if (lease.checkpoint === SHARD_END) p.retired = true;
       else if (lease.checkpoint !== undefined) p.sequenceNumber = lease.checkpoint;
     }
+    // A drained shard's lease is released once its SHARD_END checkpoint is written: it needs no owner.
+    await forEachLimit(
+      leases.filter((l) => l.checkpoint === SHARD_END && this.held.has(l.shardId)),
+      PARALLEL_WRITES,
+      async (l) => {
+        const held = this.held.get(l.shardId);
+        this.held.delete(l.shardId);
+        this.handing.delete(l.shardId);
+        if (held) await this.table.release(l.shardId, this.workerId, held.counter);
+      },
+    );
     await this.cleanUp(leases);
     await this.balance(leases, state, hooks, now);
   }
@@ -188,16 +209,16 @@ export class LeaseManager {
     if (this.held.delete(shardId)) this.counts.lost++;
   }
 
-  private async handOver(shardId: string, to: string, hooks: LeaseHooks): Promise<void> {
+  /** Stops the shard and writes its checkpoint; the next tick transfers the lease. */
+  private async handOver(shardId: string, hooks: LeaseHooks): Promise<void> {
     try {
       await hooks.handOver(shardId);
-      const lease = this.held.get(shardId);
-      if (lease) await this.table.transfer(shardId, this.workerId, lease.counter, to);
+      const handover = this.handing.get(shardId);
+      if (handover) handover.ready = true;
     } catch {
-      // Not handed over: the lease expires and the other worker takes it then.
+      // Not ready: the shard reads on, and the next renewal that sees the request tries again.
+      this.handing.delete(shardId);
     }
-    this.held.delete(shardId);
-    this.handing.delete(shardId);
   }
 
   private async cleanUp(leases: readonly Lease[]): Promise<void> {
@@ -226,7 +247,9 @@ export class LeaseManager {
     }
     const workers = perOwner.size + 1;
     const target = Math.ceil(eligible.length / workers);
-    let mine = this.held.size;
+    // Only open leases count toward the share (a drained one held until it is released does not).
+    const open = new Set(eligible.map((l) => l.shardId));
+    let mine = [...this.held.keys()].filter((id) => open.has(id)).length;
     const free = eligible.filter(
       (l) => !this.held.has(l.shardId) && (!l.owner || l.owner === this.workerId || this.expired(l, now)),
     );

@@ -90,36 +90,48 @@ export function abortable<T>(
   });
 }
 
-/** True unless the service says the shard does not exist (ResourceNotFoundException). Other errors throw. */
-export async function shardExists(ctx: ReadContext, shardId: string): Promise<boolean> {
-  try {
-    await retry(
-      () =>
-        abortable(ctx.signal, (options) =>
-          ctx.client.send(
-            new GetShardIteratorCommand({
-              StreamArn: ctx.streamArn,
-              ShardId: shardId,
-              ShardIteratorType: 'TRIM_HORIZON',
-            }),
-            options,
-          ),
-        ),
-      { ...ctx.retry, signal: ctx.signal, isRetryable: isTransientError },
-    );
-    return true;
-  } catch (error) {
-    if (errorName(error) === 'ResourceNotFoundException') return false;
-    throw error;
-  }
-}
-
 function errorName(error: unknown): string | undefined {
   return error && typeof error === 'object' ? (error as { name?: string }).name : undefined;
 }
 
 /** The most reopenings of one shard in one read (expired iterators, trimmed positions). */
 const MAX_REOPENS = 3;
+
+/** GetShardIterator with the read context's retries and abort signal. */
+async function getShardIterator(
+  ctx: ReadContext,
+  shardId: string,
+  type: ShardIteratorType,
+  at?: string,
+): Promise<string | undefined> {
+  const out = await retry(
+    () =>
+      abortable(ctx.signal, (options) =>
+        ctx.client.send(
+          new GetShardIteratorCommand({
+            StreamArn: ctx.streamArn,
+            ShardId: shardId,
+            ShardIteratorType: type,
+            ...(at !== undefined ? { SequenceNumber: at } : {}),
+          }),
+          options,
+        ),
+      ),
+    { ...ctx.retry, signal: ctx.signal, isRetryable: isTransientError },
+  );
+  return out.ShardIterator;
+}
+
+/** True unless the service says the shard does not exist (ResourceNotFoundException). Other errors throw. */
+export async function shardExists(ctx: ReadContext, shardId: string): Promise<boolean> {
+  try {
+    await getShardIterator(ctx, shardId, 'TRIM_HORIZON');
+    return true;
+  } catch (error) {
+    if (errorName(error) === 'ResourceNotFoundException') return false;
+    throw error;
+  }
+}
 
 /** Opens a shard iterator from the shard's progress: after its last record, at LATEST or at TRIM_HORIZON. */
 export async function openIterator(
@@ -138,22 +150,7 @@ export async function openIterator(
     type = 'AFTER_SEQUENCE_NUMBER';
     at = seq;
   } else if (seq === undefined && cursor.useLatest) type = 'LATEST';
-  const out = await retry(
-    () =>
-      abortable(ctx.signal, (options) =>
-        ctx.client.send(
-          new GetShardIteratorCommand({
-            StreamArn: ctx.streamArn,
-            ShardId: shardId,
-            ShardIteratorType: type,
-            ...(at !== undefined ? { SequenceNumber: at } : {}),
-          }),
-          options,
-        ),
-      ),
-    { ...ctx.retry, signal: ctx.signal, isRetryable: isTransientError },
-  );
-  return out.ShardIterator;
+  return await getShardIterator(ctx, shardId, type, at);
 }
 
 /**

@@ -6,6 +6,7 @@ import { seededRandom, uniqueName } from '@kinesis-archive/local';
 import { localAws } from '@kinesis-archive/local/vitest';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DynamoDBCheckpointStore, TableReplica } from '../src/index.js';
+import { onLines } from './child-output.js';
 import { createStreamTable, randomWrites, scanTable } from './tables.js';
 
 const { clients, endpoints } = localAws();
@@ -58,18 +59,12 @@ describe('a replica killed (SIGKILL) and restarted while the table is written to
         synced = resolve;
       });
       const reached = new Promise<boolean>((resolve) => {
-        let out = '';
-        proc.stdout?.on('data', (d) => {
-          out += String(d);
-          const lines = out.split('\n');
-          out = lines.pop() ?? '';
-          for (const line of lines) {
-            if (line.startsWith('synced ')) {
-              starts.push(line.slice(7));
-              synced();
-            }
-            if (line.startsWith('applied ') && Number(line.slice(8)) >= after) resolve(true);
+        onLines(proc.stdout, (line) => {
+          if (line.startsWith('synced ')) {
+            starts.push(line.slice(7));
+            synced();
           }
+          if (line.startsWith('applied ') && Number(line.slice(8)) >= after) resolve(true);
         });
         void exited.then(() => resolve(false));
       });
