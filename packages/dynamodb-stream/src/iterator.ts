@@ -29,6 +29,7 @@ export class BatchQueue {
   private readonly entries: Entry[] = [];
   private waiter: (() => void) | undefined;
   private closed = false;
+  private over = false;
   private readonly commit: (shardId: string, sequenceNumber: string) => void;
 
   constructor(commit: (shardId: string, sequenceNumber: string) => void) {
@@ -59,23 +60,21 @@ export class BatchQueue {
       this.wake();
     });
 
-  /** The next batch; `undefined` once `ended` settled (the run is over) and no batch is left. */
-  async take(ended: Promise<void>): Promise<PendingBatch | undefined> {
-    let over = false;
-    void ended.then(
-      () => {
-        over = true;
-        this.wake();
-      },
-      () => {
-        over = true;
-        this.wake();
-      },
-    );
+  /** Ends taking once `ended` settled (the run is over) and no batch is left. Call once per run. */
+  endWith(ended: Promise<void>): void {
+    const over = () => {
+      this.over = true;
+      this.wake();
+    };
+    ended.then(over, over);
+  }
+
+  /** The next batch; `undefined` once the run ended (see {@link endWith}) and no batch is left. */
+  async take(): Promise<PendingBatch | undefined> {
     for (;;) {
       const entry = this.entries.shift();
       if (entry) return entry;
-      if (over || this.closed) return undefined;
+      if (this.over || this.closed) return undefined;
       await new Promise<void>((resolve) => {
         this.waiter = resolve;
       });

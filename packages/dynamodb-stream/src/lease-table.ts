@@ -83,7 +83,7 @@ export class LeaseTable {
   }
 
   /** Creates a free lease for a shard unless one exists. */
-  async ensure(shardId: string, parentShardId: string | undefined, checkpoint?: string): Promise<void> {
+  async ensure(shardId: string, parentShardId: string | undefined): Promise<void> {
     const { PutItemCommand } = await import('@aws-sdk/client-dynamodb');
     try {
       await this.client.send(
@@ -93,7 +93,6 @@ export class LeaseTable {
             ...this.key(shardId),
             leaseCounter: { N: '0' },
             ...(parentShardId ? { parentShardId: { S: parentShardId } } : {}),
-            ...(checkpoint ? { checkpoint: { S: checkpoint } } : {}),
           },
           ConditionExpression: 'attribute_not_exists(shardId)',
         }),

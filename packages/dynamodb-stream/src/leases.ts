@@ -92,11 +92,6 @@ export class LeaseManager {
     return [...this.held.keys()].filter((id) => this.holds(id));
   }
 
-  /** How many leases this worker holds, readable now or not yet. */
-  get heldCount(): number {
-    return this.held.size;
-  }
-
   /** A checkpoint store writing each held shard's progress to its lease. */
   store(): CheckpointStore {
     const written = new Map<string, string>();

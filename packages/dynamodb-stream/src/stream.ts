@@ -247,10 +247,11 @@ export class DynamoDBStream extends EventEmitter<DynamoDBStreamEvents> {
 
   private pollOptions: PollOptions = {};
 
-  private readonly eventsBody = (run: Run): Promise<void> =>
-    this.runLoop(run, (shardId, changes, signal) =>
-      deliverToListeners(this, changes, signal, (change) => this.commit(shardId, change.sequenceNumber)),
-    );
+  private readonly eventsBody = (run: Run): Promise<void> => this.runLoop(run, this.toListeners);
+
+  /** Delivers to the record listeners, committing each change once they settled. */
+  private readonly toListeners: Deliver = (shardId, changes, signal) =>
+    deliverToListeners(this, changes, signal, (change) => this.commit(shardId, change.sequenceNumber));
 
   /**
    * Stops: ends every read at once (a hung call is abandoned), waits for the listeners in flight and saves the
@@ -290,10 +291,10 @@ export class DynamoDBStream extends EventEmitter<DynamoDBStreamEvents> {
       signal = run.signal;
       return this.runLoop(run, queue.deliver);
     };
-    const ended = this.lifecycle.start(body);
+    queue.endWith(this.lifecycle.start(body));
     try {
       for (;;) {
-        const pending = await queue.take(ended);
+        const pending = await queue.take();
         if (!pending || signal?.aborted) break;
         yield pending.batch;
         // stop() (or a fatal error) while the loop held the batch: nothing more is committed, saved or yielded.
@@ -457,15 +458,13 @@ export class DynamoDBStream extends EventEmitter<DynamoDBStreamEvents> {
       }
       await this.discovery.discover(controller.signal, report);
       const ctx = this.readContext(controller.signal);
-      const deliver: Deliver = (shardId, changes, signal) =>
-        deliverToListeners(this, changes, signal, (change) => this.commit(shardId, change.sequenceNumber));
       for (;;) {
         const ids = readableShards(this.state).filter((id) => !results.has(id));
         if (ids.length === 0 || controller.signal.aborted) break;
         await Promise.all(
           ids.map(async (id) => {
             const worker = this.worker(id);
-            results.set(id, await worker.step(ctx, deliver, controller.signal, report));
+            results.set(id, await worker.step(ctx, this.toListeners, controller.signal, report));
           }),
         );
       }
