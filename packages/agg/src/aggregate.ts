@@ -153,6 +153,13 @@ class Group {
   readonly pks: string[] = [];
   readonly pkBytes: number[] = [];
   pkCount = 0;
+  /**
+   * The partition key table as it is encoded (field 1: tag, length, UTF-8 bytes, per key), written when a key is
+   * added, while its string is still in the CPU caches. With a shard map the keys of one aggregate lie far apart
+   * in memory (those of other shards came in between); reading them again at encoding missed the caches.
+   */
+  keyTable: Buffer = Buffer.allocUnsafeSlow(1024);
+  keyTableLength = 0;
   readonly ehkIndex = new Map<string, number>();
   readonly ehks: string[] = [];
   ehkCount = 0;
@@ -193,6 +200,7 @@ class Group {
     const idx = this.pkCount++;
     this.pks[idx] = pk;
     this.pkBytes[idx] = bytes;
+    this.writeKey(pk, bytes);
     if (!this.hashed) {
       this.pkIndex.set(pk, idx);
       return idx;
@@ -211,6 +219,26 @@ class Group {
       this.slot(idx);
     }
     return idx;
+  }
+
+  /** Appends the encoded table entry of `pk` (`bytes`: its UTF-8 length) to {@link keyTable}. */
+  private writeKey(pk: string, bytes: number): void {
+    let p = this.keyTableLength;
+    if (p + bytes + 3 > this.keyTable.length) {
+      const grown = Buffer.allocUnsafeSlow(Math.max(this.keyTable.length * 2, p + bytes + 3));
+      this.keyTable.copy(grown, 0, 0, p);
+      this.keyTable = grown;
+    }
+    const table = this.keyTable;
+    table[p++] = 0x0a;
+    p = writeVarint(table, p, bytes);
+    if (bytes === pk.length) {
+      // ASCII (UTF-8 length == UTF-16 length): a short copy loop beats a call into C++
+      for (let c = 0; c < bytes; c++) table[p++] = pk.charCodeAt(c);
+    } else {
+      p += table.write(pk, p, 'utf8');
+    }
+    this.keyTableLength = p;
   }
 
   private slot(idx: number): void {
@@ -250,6 +278,7 @@ class Group {
     this.ehks.fill('', 0, this.ehkCount);
     this.recData.fill(EMPTY, 0, this.count);
     this.pkCount = 0;
+    this.keyTableLength = 0;
     this.ehkCount = 0;
     this.count = 0;
     this.size = 0;
@@ -635,29 +664,12 @@ function encode(group: Group): Buffer {
   buf[1] = MAGIC_1;
   buf[2] = MAGIC_2;
   buf[3] = MAGIC_3;
-  let p = writeKeys(buf, MAGIC_LENGTH, group.pks, group.pkBytes, group.pkCount);
+  let p = MAGIC_LENGTH + group.keyTable.copy(buf, MAGIC_LENGTH, 0, group.keyTableLength);
   if (group.ehkCount > 0) p = writeHashKeys(buf, p, group.ehks, group.ehkCount);
   p = writeRecords(buf, p, group.recPk, group.recEhk, group.recData, group.count);
   if (p !== end) throw new Error(`internal error: encoded ${p} bytes, expected ${end}`);
   buf.set(md5(buf.subarray(MAGIC_LENGTH, end)), end);
   return buf;
-}
-
-/** The partition key table (field 1). */
-function writeKeys(buf: Buffer, p: number, pks: string[], pkBytes: number[], count: number): number {
-  for (let i = 0; i < count; i++) {
-    const pk = pks[i]!;
-    const len = pkBytes[i]!;
-    buf[p++] = 0x0a;
-    p = writeVarint(buf, p, len);
-    if (len === pk.length && len <= 64) {
-      // ASCII (UTF-8 length == UTF-16 length): a short copy loop beats a call into C++
-      for (let c = 0; c < len; c++) buf[p++] = pk.charCodeAt(c);
-    } else {
-      p += buf.write(pk, p, 'utf8');
-    }
-  }
-  return p;
 }
 
 /** The explicit hash key table (field 2): decimal strings of at most 39 digits. */
