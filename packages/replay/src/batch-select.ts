@@ -1,11 +1,12 @@
+import type { KeySlot } from './key-order.js';
 import type { ShardRateLimiter } from './rate-limiter.js';
 
 /** What batch selection needs to know of a buffered record. */
 export interface Selectable {
   /** Request bytes (data + partition key). */
   size: number;
-  /** Keys whose order the record keeps. */
-  keys: readonly string[];
+  /** The slots of the keys whose order the record keeps (none when order is not kept). */
+  slots: readonly KeySlot[];
   /** Bucket of the rate limiter (the shard). */
   shard: string;
   /** Not before this time (ms): backing off after a failure. */
@@ -27,26 +28,17 @@ export interface BatchLimits {
 
 /**
  * Picks the next `PutRecords` batch from the buffer, in buffer order: a record is skipped while it backs off, while
- * an earlier record of one of its keys is in flight or waiting (with `ordered`), or while its shard's rate budget
- * is spent. Pure: it reserves rate budget for the batch but takes none.
+ * an earlier record of one of its keys is in flight or seen earlier in this pass (a record has key slots only
+ * when order is kept), or while its shard's rate budget is spent. It reserves rate budget for the batch but takes
+ * none; it marks the key slots with `pass` (a number new for each call: `KeyOrder.pass()`).
  */
 export function selectBatch<U extends Selectable>(
   pending: readonly U[],
   now: number,
   limits: BatchLimits,
-  order: { ordered: boolean; inFlight: ReadonlyMap<string, number> },
+  pass: number,
   limiter: ShardRateLimiter | undefined,
 ): Selection<U> {
-  // keys held back in this pass (the in-flight ones are looked up where they are: no copy per batch)
-  const blocked = new Set<string>();
-  const inFlight = order.inFlight;
-  const held = (keys: readonly string[]): boolean => {
-    for (let i = 0; i < keys.length; i++) {
-      const k = keys[i]!;
-      if (blocked.has(k) || inFlight.has(k)) return true;
-    }
-    return false;
-  };
   const reserved = new Map<string, { records: number; bytes: number }>();
   const units: U[] = [];
   let bytes = 0;
@@ -61,7 +53,7 @@ export function selectBatch<U extends Selectable>(
     if (u.notBefore > now) {
       skip = true;
       wakeAt = minDefined(wakeAt, u.notBefore);
-    } else if (order.ordered && held(u.keys)) {
+    } else if (held(u.slots, pass)) {
       skip = true;
     } else if (limiter) {
       const r = reserved.get(u.shard) ?? { records: 0, bytes: 0 };
@@ -75,13 +67,23 @@ export function selectBatch<U extends Selectable>(
         reserved.set(u.shard, r);
       }
     }
-    // a record waiting holds back the later records of its keys
-    if (order.ordered) for (let i = 0; i < u.keys.length; i++) blocked.add(u.keys[i]!);
+    // a record seen in this pass (sent in it, or waiting) holds back the later records of its keys
+    const slots = u.slots;
+    for (let i = 0; i < slots.length; i++) slots[i]!.mark = pass;
     if (skip) continue;
     units.push(u);
     bytes += u.size;
   }
   return { units, full, wakeAt };
+}
+
+/** True when one of the keys has a record in flight, or an earlier record in this pass. */
+function held(slots: readonly KeySlot[], pass: number): boolean {
+  for (let i = 0; i < slots.length; i++) {
+    const slot = slots[i]!;
+    if (slot.inFlight > 0 || slot.mark === pass) return true;
+  }
+  return false;
 }
 
 export function minDefined(a: number | undefined, b: number): number {

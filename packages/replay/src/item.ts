@@ -29,7 +29,8 @@ export interface Unit {
   partitionKey: string;
   data: Uint8Array;
   explicitHashKey?: string | undefined;
-  orderingKeys: readonly string[];
+  /** The keys whose order it keeps: those of its records (for a lone record, absent: its partition key). */
+  orderingKeys?: readonly string[] | undefined;
   items: ReadyItem[];
   /** For an aggregate: the shard it was built for (Kinesis putting it on another one means a reshard). */
   shardId?: string | undefined;
@@ -41,7 +42,6 @@ export function loneUnit(item: ReadyItem): Unit {
     partitionKey: item.checked.partitionKey,
     data: item.checked.data,
     explicitHashKey: item.checked.explicitHashKey,
-    orderingKeys: [item.checked.partitionKey],
     items: [item],
   };
 }

@@ -9,7 +9,7 @@ import {
   WriterClosedError,
   WriterStoppedError,
 } from './errors.js';
-import { KeyOrder } from './key-order.js';
+import { KeyOrder, type KeySlot, keysOf } from './key-order.js';
 import type { ShardRateLimiter } from './rate-limiter.js';
 import { entryOutcome, isThrottle, RecordRetry, requestOutcome } from './retry-policy.js';
 import type { KinesisClientLike } from './types.js';
@@ -126,7 +126,8 @@ interface Unit<T> {
   record: T;
   entry: { PartitionKey: string; Data: Uint8Array; ExplicitHashKey?: string };
   size: number;
-  keys: readonly string[];
+  /** The slots of its ordering keys (none when order is not kept). */
+  slots: readonly KeySlot[];
   shard: string;
   ordinal: number;
   addedAt: number;
@@ -259,6 +260,11 @@ export class KinesisWriter<T extends WriterRecord = WriterRecord> {
     return this.pending.length + this.inFlightUnits;
   }
 
+  /** Keys with a record buffered or in flight, as the per-key order tracks them (bounded by those records). */
+  get trackedKeys(): number {
+    return this.order.liveKeys;
+  }
+
   /** The error that stopped the writer (a request refused for every record, or the abort), if any. */
   get stoppedBy(): Error | undefined {
     return this.stopped?.error;
@@ -270,6 +276,11 @@ export class KinesisWriter<T extends WriterRecord = WriterRecord> {
    */
   isBlocked(keys: readonly string[]): boolean {
     return this.order.blockedKey(keys) !== undefined;
+  }
+
+  /** {@link isBlocked} for a record whose only ordering key is its partition key. */
+  isKeyBlocked(partitionKey: string): boolean {
+    return this.order.blockedKey(undefined, partitionKey) !== undefined;
   }
 
   /**
@@ -329,10 +340,9 @@ export class KinesisWriter<T extends WriterRecord = WriterRecord> {
         return;
       }
     }
-    const keys = record.orderingKeys ?? [checked.partitionKey];
-    const blocked = this.order.blockedKey(keys);
+    const blocked = this.order.blockedKey(record.orderingKeys, checked.partitionKey);
     if (blocked !== undefined) {
-      this.fail(record, keys, new KeyBlockedError(blocked));
+      this.fail(record, record.orderingKeys ?? [checked.partitionKey], new KeyBlockedError(blocked));
       return;
     }
     const entry: Unit<T>['entry'] = { PartitionKey: checked.partitionKey, Data: checked.data };
@@ -342,7 +352,7 @@ export class KinesisWriter<T extends WriterRecord = WriterRecord> {
       record,
       entry,
       size: checked.size,
-      keys,
+      slots: this.order.hold(record.orderingKeys, checked.partitionKey),
       shard: this.options.rateLimiter?.shardOf(checked.partitionKey, checked.explicitHashKey) ?? '',
       ordinal,
       addedAt: now,
@@ -405,7 +415,7 @@ export class KinesisWriter<T extends WriterRecord = WriterRecord> {
     }
     const buffered = this.pending;
     this.pending = [];
-    for (const u of buffered) this.unsent(u.record);
+    for (const u of buffered) this.unitUnsent(u);
     this.clearTimer();
     for (const w of this.roomWaiters.splice(0))
       w.reject(error instanceof AbortError ? error : new WriterStoppedError(error));
@@ -415,6 +425,18 @@ export class KinesisWriter<T extends WriterRecord = WriterRecord> {
   private unsent(record: T): void {
     if (this.keep) this.counters.unsent.push(record);
     this.callback(() => this.options.onUnsent?.(record));
+  }
+
+  /** A buffered or in-flight record leaves the writer unsent. */
+  private unitUnsent(u: Unit<T>): void {
+    this.order.unhold(u.slots);
+    this.unsent(u.record);
+  }
+
+  /** A buffered or in-flight record leaves the writer failed for good. */
+  private unitFailed(u: Unit<T>, error: Error): void {
+    this.order.unhold(u.slots);
+    this.fail(u.record, keysOf(u.slots), error);
   }
 
   private fail(record: T, keys: readonly string[], error: Error): void {
@@ -430,13 +452,13 @@ export class KinesisWriter<T extends WriterRecord = WriterRecord> {
       const stay: Unit<T>[] = [];
       const gone: { unit: Unit<T>; key: string }[] = [];
       for (const u of this.pending) {
-        const key = this.order.blockedKey(u.keys);
+        const key = this.order.blockedKey(keysOf(u.slots));
         if (key === undefined) stay.push(u);
         else gone.push({ unit: u, key });
       }
       if (gone.length === 0) return;
       this.pending = stay;
-      for (const { unit, key } of gone) this.fail(unit.record, unit.keys, new KeyBlockedError(key));
+      for (const { unit, key } of gone) this.unitFailed(unit, new KeyBlockedError(key));
     }
   }
 
@@ -494,7 +516,7 @@ export class KinesisWriter<T extends WriterRecord = WriterRecord> {
         this.pending,
         now,
         { maxRecords: this.maxBatchRecords, maxBytes: this.maxBatchBytes },
-        this.order,
+        this.order.pass(),
         this.options.rateLimiter,
       );
       if (selection.units.length === 0) {
@@ -529,7 +551,7 @@ export class KinesisWriter<T extends WriterRecord = WriterRecord> {
     for (const u of units) {
       u.attempts++;
       limiter?.take(u.shard, 1, u.size, now);
-      this.order.acquire(u.keys);
+      this.order.acquire(u.slots);
     }
     this.inFlight++;
     this.inFlightUnits += units.length;
@@ -545,7 +567,7 @@ export class KinesisWriter<T extends WriterRecord = WriterRecord> {
       .finally(() => {
         this.inFlight--;
         this.inFlightUnits -= units.length;
-        for (const u of units) this.order.release(u.keys);
+        for (const u of units) this.order.release(u.slots);
         this.settled();
       });
   }
@@ -574,7 +596,7 @@ export class KinesisWriter<T extends WriterRecord = WriterRecord> {
     const again = this.callWith(this.options.resend, u.record, info);
     if (again && again.length > 0 && this.stopped) {
       // it must go again, and cannot now: not settled
-      this.unsent(u.record);
+      this.unitUnsent(u);
       return;
     }
     if (again && again.length > 0) {
@@ -590,7 +612,7 @@ export class KinesisWriter<T extends WriterRecord = WriterRecord> {
           record,
           entry,
           size: checked.size,
-          keys: record.orderingKeys ?? [checked.partitionKey],
+          slots: this.order.hold(record.orderingKeys, checked.partitionKey),
           shard: this.options.rateLimiter?.shardOf(checked.partitionKey, checked.explicitHashKey) ?? '',
           ordinal: u.ordinal,
           addedAt: now,
@@ -599,8 +621,11 @@ export class KinesisWriter<T extends WriterRecord = WriterRecord> {
           retry: undefined,
         });
       }
+      // replaced by its records (which hold its keys now)
+      this.order.unhold(u.slots);
       return;
     }
+    this.order.unhold(u.slots);
     this.counters.sent++;
     this.callWith(this.options.onSent, u.record, info);
   }
@@ -613,7 +638,7 @@ export class KinesisWriter<T extends WriterRecord = WriterRecord> {
       const cause =
         error instanceof Error ? error : new Error(typeof error === 'string' ? error : String(error));
       // the records of this request were not stored: unsent, as is everything buffered
-      for (const u of units) this.unsent(u.record);
+      for (const u of units) this.unitUnsent(u);
       this.halt(new PutRecordsFailedError(code, e?.message ?? String(error), 1, cause));
       return;
     }
@@ -623,7 +648,7 @@ export class KinesisWriter<T extends WriterRecord = WriterRecord> {
 
   private retryOrFail(u: Unit<T>, code: string, message: string, outcome: 'retry' | 'fail' | 'fatal'): void {
     if (this.stopped) {
-      this.unsent(u.record);
+      this.unitUnsent(u);
       return;
     }
     if (outcome === 'retry') {
@@ -636,7 +661,7 @@ export class KinesisWriter<T extends WriterRecord = WriterRecord> {
         return;
       }
     }
-    this.fail(u.record, u.keys, new PutRecordsFailedError(code, message, u.attempts));
+    this.unitFailed(u, new PutRecordsFailedError(code, message, u.attempts));
   }
 
   /** Puts a unit back in the buffer at its place in arrival order. */

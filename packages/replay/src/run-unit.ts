@@ -112,15 +112,19 @@ function hand(item: Item, index: number, ctx: UnitContext): boolean | Promise<bo
   }
   const ready = item as ReadyItem;
   ready.checked = checked;
-  const unsent = (error: unknown): false => {
-    if (sink.signal.aborted) return false;
-    throw error;
-  };
   let waiting: Promise<void> | undefined;
   try {
     waiting = sink.put(ready);
   } catch (error) {
-    return unsent(error);
+    return unsentUnlessStopped(sink.signal, error);
   }
-  return waiting ? waiting.then(() => true, unsent) : true;
+  return waiting ? waiting.then(yes, (error: unknown) => unsentUnlessStopped(sink.signal, error)) : true;
+}
+
+const yes = (): true => true;
+
+/** A record the sink did not take: `false` (unsent) when it stopped or was aborted meanwhile; else the error. */
+function unsentUnlessStopped(signal: AbortSignal, error: unknown): false {
+  if (signal.aborted) return false;
+  throw error;
 }

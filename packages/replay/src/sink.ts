@@ -149,7 +149,7 @@ export class Sink {
       this.settle(item);
       return undefined;
     }
-    if (writer.isBlocked([item.checked.partitionKey])) {
+    if (writer.isKeyBlocked(item.checked.partitionKey)) {
       this.fail(item, new KeyBlockedError(item.checked.partitionKey));
       return undefined;
     }
