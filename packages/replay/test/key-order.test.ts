@@ -1,18 +1,12 @@
 import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import { seededRandom } from '@kinesis-archive/local';
 import { describe, expect, it } from 'vitest';
-import { type KinesisClientLike, KinesisWriter, type WriterRecord } from '../src/index.js';
-
-/** Deterministic PRNG (mulberry32) for the fault schedule. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+import {
+  type KinesisClientLike,
+  KinesisWriter,
+  type KinesisWriterOptions,
+  type WriterRecord,
+} from '../src/index.js';
 
 /**
  * A fake PutRecords (the writer's per-key order is pure logic): each entry fails with a throttle at the seeded
@@ -20,7 +14,7 @@ function prng(seed: number): () => number {
  * logged in acceptance order.
  */
 function fakeKinesis(seed: number, failRate: number) {
-  const random = prng(seed);
+  const random = seededRandom(seed);
   const accepted: { key: string; data: string }[] = [];
   let seq = 0;
   const client: KinesisClientLike = {
@@ -43,16 +37,23 @@ function fakeKinesis(seed: number, failRate: number) {
   return { client, accepted };
 }
 
+/** A writer on the fake that sends at once and retries fast and often (the fake's failures are throttles). */
+function fastWriter(kinesis: KinesisClientLike, options: Partial<KinesisWriterOptions<WriterRecord>>) {
+  return new KinesisWriter<WriterRecord>({
+    kinesis,
+    streamName: 's',
+    lingerMs: 1,
+    retry: { maxAttempts: 50, baseDelayMs: 1, maxDelayMs: 5, budgetMs: 120_000 },
+    ...options,
+  });
+}
+
 describe('KinesisWriter per-key order', () => {
   it('keeps each key in order through seeded partial failures and overtaking requests; tracks only the keys in it', async () => {
     const { client, accepted } = fakeKinesis(42, 0.2);
-    const writer = new KinesisWriter<WriterRecord>({
-      kinesis: client,
-      streamName: 's',
+    const writer = fastWriter(client, {
       maxBatchRecords: 50,
       maxBufferedRecords: 200,
-      lingerMs: 1,
-      retry: { maxAttempts: 50, baseDelayMs: 1, maxDelayMs: 5, budgetMs: 120_000 },
     });
     let peakKeys = 0;
     const total = 3_000;
@@ -78,12 +79,8 @@ describe('KinesisWriter per-key order', () => {
 
   it('keeps its key map bounded by the keys in the writer, not the keys of the source', async () => {
     const { client } = fakeKinesis(9, 0.1);
-    const writer = new KinesisWriter<WriterRecord>({
-      kinesis: client,
-      streamName: 's',
+    const writer = fastWriter(client, {
       maxBufferedRecords: 500,
-      lingerMs: 1,
-      retry: { maxAttempts: 50, baseDelayMs: 1, maxDelayMs: 5, budgetMs: 120_000 },
     });
     let peak = 0;
     // 30,000 distinct keys, each used once
@@ -100,12 +97,8 @@ describe('KinesisWriter per-key order', () => {
 
   it('orders records with several ordering keys (a key listed twice counts once) and frees every key once sent', async () => {
     const { client, accepted } = fakeKinesis(7, 0.3);
-    const writer = new KinesisWriter<WriterRecord>({
-      kinesis: client,
-      streamName: 's',
+    const writer = fastWriter(client, {
       maxBatchRecords: 10,
-      lingerMs: 1,
-      retry: { maxAttempts: 50, baseDelayMs: 1, maxDelayMs: 5, budgetMs: 120_000 },
     });
     const total = 600;
     for (let i = 0; i < total; i++) {
@@ -127,12 +120,8 @@ describe('KinesisWriter per-key order', () => {
 
   it('with ordered: false tracks no key', async () => {
     const { client } = fakeKinesis(1, 0.2);
-    const writer = new KinesisWriter<WriterRecord>({
-      kinesis: client,
-      streamName: 's',
+    const writer = fastWriter(client, {
       ordered: false,
-      lingerMs: 1,
-      retry: { maxAttempts: 50, baseDelayMs: 1, maxDelayMs: 5, budgetMs: 120_000 },
     });
     for (let i = 0; i < 500; i++) {
       await writer.put({ partitionKey: `k${i % 10}`, data: String(i) });
