@@ -10,6 +10,8 @@ export class KeySlot {
   refs = 0;
   /** The selection pass that last saw a record of this key (see {@link KeyOrder.pass}). */
   mark = 0;
+  /** The {@link KeyOrder.hold} call that last counted this key (a key listed twice by a record counts once). */
+  heldBy = 0;
   /** The slots of a record of this key alone: shared, so a one-key record allocates no array. */
   readonly alone: readonly KeySlot[] = [this];
   constructor(readonly key: string) {}
@@ -30,6 +32,7 @@ export class KeyOrder {
   /** Blocked keys, each with the error of the record that blocked it. */
   private readonly blocked = new Map<string, Error>();
   private passes = 0;
+  private holds = 0;
 
   constructor(
     /** Keep each key's order (hold a record while an earlier one of its keys is in flight). */
@@ -49,11 +52,13 @@ export class KeyOrder {
       slot.refs++;
       return slot.alone;
     }
+    // an aggregate lists hundreds of keys: duplicates are found by a stamp per call, not by searching `out`
+    const stamp = ++this.holds;
     const out: KeySlot[] = [];
     for (const k of keys) {
       const slot = this.slotOf(k);
-      // a key listed twice is held once
-      if (out.includes(slot)) continue;
+      if (slot.heldBy === stamp) continue;
+      slot.heldBy = stamp;
       slot.refs++;
       out.push(slot);
     }

@@ -345,10 +345,19 @@ export class KinesisWriter<T extends WriterRecord = WriterRecord> {
       this.fail(record, record.orderingKeys ?? [checked.partitionKey], new KeyBlockedError(blocked));
       return;
     }
+    const now = Date.now();
+    this.pending.push(this.unitOf(record, checked, ordinal, now));
+    if (this.inFlight < this.concurrency) {
+      if (this.pending.length >= this.maxBatchRecords) this.pump();
+      else this.wake(now + this.lingerMs);
+    }
+  }
+
+  /** A checked record entering the buffer: its request entry, and its key slots held from now on. */
+  private unitOf(record: T, checked: CheckedRecord, ordinal: number, now: number): Unit<T> {
     const entry: Unit<T>['entry'] = { PartitionKey: checked.partitionKey, Data: checked.data };
     if (checked.explicitHashKey !== undefined) entry.ExplicitHashKey = checked.explicitHashKey;
-    const now = Date.now();
-    this.pending.push({
+    return {
       record,
       entry,
       size: checked.size,
@@ -359,11 +368,7 @@ export class KinesisWriter<T extends WriterRecord = WriterRecord> {
       notBefore: 0,
       attempts: 0,
       retry: undefined,
-    });
-    if (this.inFlight < this.concurrency) {
-      if (this.pending.length >= this.maxBatchRecords) this.pump();
-      else this.wake(now + this.lingerMs);
-    }
+    };
   }
 
   /**
@@ -606,20 +611,7 @@ export class KinesisWriter<T extends WriterRecord = WriterRecord> {
       for (let j = again.length - 1; j >= 0; j--) {
         const record = again[j]!;
         const checked = checkRecord(record, u.ordinal, this.maxRecordBytes);
-        const entry: Unit<T>['entry'] = { PartitionKey: checked.partitionKey, Data: checked.data };
-        if (checked.explicitHashKey !== undefined) entry.ExplicitHashKey = checked.explicitHashKey;
-        this.insert({
-          record,
-          entry,
-          size: checked.size,
-          slots: this.order.hold(record.orderingKeys, checked.partitionKey),
-          shard: this.options.rateLimiter?.shardOf(checked.partitionKey, checked.explicitHashKey) ?? '',
-          ordinal: u.ordinal,
-          addedAt: now,
-          notBefore: 0,
-          attempts: 0,
-          retry: undefined,
-        });
+        this.insert(this.unitOf(record, checked, u.ordinal, now));
       }
       // replaced by its records (which hold its keys now)
       this.order.unhold(u.slots);
